@@ -1,0 +1,19 @@
+//! The Python face of the core (`rust_core._native`): declares the module, nothing else.
+
+mod buffer;
+mod carver;
+mod errors;
+mod hasher;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("CoreError", m.py().get_type::<errors::CoreError>())?;
+    m.add_class::<hasher::Hasher>()?;
+    m.add_class::<carver::Carver>()?;
+    m.add_class::<carver::Carve>()?;
+    m.add_function(wrap_pyfunction!(hasher::digest, m)?)?;
+    Ok(())
+}
