@@ -1,0 +1,62 @@
+"""What the CLI (and later the HTTP API) does: submit, watch, list, find.
+
+Submission checks every image before anything is written, so a bad input creates no
+job; the job record is durable in MinIO before any work starts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import ray
+
+from cluster.config import Settings
+from cluster.jobs import TERMINAL, JobRecord, Journal
+from cluster.manager import NAMESPACE, get_manager
+from workers.evidence import check_images
+from workers.store import ObjectStore
+
+
+def connect_ray(settings: Settings) -> None:
+    """Join the configured Ray cluster (or start a local one when none is configured)."""
+    if not ray.is_initialized():
+        ray.init(
+            address=settings.ray_address,
+            namespace=NAMESPACE,
+            log_to_driver=False,
+            configure_logging=False,
+        )
+
+
+def submit(settings: Settings, case: str, paths: list[str]) -> JobRecord:
+    """Check the images, record the job, hand it to the job manager; returns the record."""
+    if not case or "/" in case:
+        raise ValueError(f"case name {case!r} must be non-empty and contain no '/'")
+    images = check_images(paths)
+    store = ObjectStore(settings.store)
+    store.ensure_buckets()
+    job = JobRecord.new(case, images)
+    Journal(store).save(job)
+    connect_ray(settings)
+    manager = get_manager(settings)
+    ray.get(manager.start.remote(job.id))
+    return job
+
+
+def wait(
+    settings: Settings, job_id: str, on_progress: Callable[[JobRecord], None] | None = None, poll: float = 0.5
+) -> JobRecord:
+    """Follow a job in the journal until it is done or failed."""
+    journal = Journal(ObjectStore(settings.store))
+    while True:
+        job = journal.load(job_id)
+        if on_progress:
+            on_progress(job)
+        if job.state in TERMINAL:
+            return job
+        time.sleep(poll)
+
+
+def list_jobs(settings: Settings) -> list[JobRecord]:
+    return Journal(ObjectStore(settings.store)).all()

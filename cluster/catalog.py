@@ -1,0 +1,34 @@
+"""Queries over the Parquet manifests in MinIO (no second database to drift from them)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from pyarrow import fs
+
+from workers.store import RESULTS, ObjectStore, StoreConfig
+
+
+def _filesystem(config: StoreConfig) -> fs.S3FileSystem:
+    return fs.S3FileSystem(
+        access_key=config.access_key,
+        secret_key=config.secret_key,
+        endpoint_override=config.endpoint,
+        scheme="https" if config.secure else "http",
+        region="us-east-1",
+        connect_timeout=3,
+        request_timeout=30,
+    )
+
+
+def find_by_sha256(store: ObjectStore, sha256: str, case: str | None = None) -> Iterator[dict[str, Any]]:
+    """Every job, image and offset that holds content with this SHA-256."""
+    sha256 = sha256.lower()
+    s3 = _filesystem(store.config)
+    prefix = f"{case}/" if case else ""
+    for key in store.list_keys(RESULTS, prefix, "/manifest.parquet"):
+        table = pq.read_table(f"{RESULTS}/{key}", filesystem=s3, filters=pc.field("sha256") == sha256)
+        yield from table.to_pylist()

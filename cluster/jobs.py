@@ -1,0 +1,76 @@
+"""The job journal: one durable JSON record per job in MinIO."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from workers.evidence import ImageRef
+from workers.store import JOURNAL, ObjectStore
+
+TERMINAL = ("done", "failed")
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class JobRecord:
+    id: str
+    case: str
+    images: list[dict[str, Any]]
+    state: str = "queued"
+    created: str = field(default_factory=_now)
+    updated: str = field(default_factory=_now)
+    bytes_total: int = 0
+    bytes_done: int = 0
+    segments_total: int = 0
+    segments_done: int = 0
+    error: str | None = None
+    summary: dict[str, Any] | None = None
+
+    @classmethod
+    def new(cls, case: str, images: list[ImageRef]) -> JobRecord:
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        return cls(
+            id=f"{stamp}-{secrets.token_hex(3)}",
+            case=case,
+            images=[{"path": i.path, "size": i.size} for i in images],
+            bytes_total=sum(i.size for i in images),
+        )
+
+    def image_refs(self) -> list[ImageRef]:
+        return [ImageRef(path=i["path"], size=i["size"]) for i in self.images]
+
+    @property
+    def progress(self) -> float:
+        return self.bytes_done / self.bytes_total if self.bytes_total else 0.0
+
+
+def record_key(job_id: str) -> str:
+    return f"jobs/{job_id}.json"
+
+
+class Journal:
+    """Reads and writes job records; each save replaces the record whole."""
+
+    def __init__(self, store: ObjectStore) -> None:
+        self.store = store
+
+    def save(self, job: JobRecord) -> None:
+        job.updated = _now()
+        self.store.put_json(JOURNAL, record_key(job.id), asdict(job))
+
+    def load(self, job_id: str) -> JobRecord:
+        return JobRecord(**self.store.get_json(JOURNAL, record_key(job_id)))
+
+    def exists(self, job_id: str) -> bool:
+        return self.store.exists(JOURNAL, record_key(job_id))
+
+    def all(self) -> list[JobRecord]:
+        return [
+            JobRecord(**self.store.get_json(JOURNAL, key)) for key in self.store.list_keys(JOURNAL, "jobs/", ".json")
+        ]

@@ -1,0 +1,151 @@
+"""JobManager: the one Ray actor that runs jobs, recorded step by step in the journal.
+
+It hashes each image and carves its segments as Ray tasks, caps the tasks in flight,
+counts metrics from final results, assembles the manifest and writes the summary.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from collections import Counter
+from typing import Any
+
+import ray
+
+from cluster.config import Settings
+from cluster.jobs import JobRecord, Journal
+from cluster.metrics import Metrics
+from cluster.planning import plan_segments
+from cluster.results import summary_key, write_manifest
+from workers import carving, hashing
+from workers.carving import SegmentResult
+from workers.hashing import ImageDigests
+from workers.steps import JobContext
+from workers.store import RESULTS, ObjectStore
+
+log = logging.getLogger(__name__)
+
+NAME = "quarry-job-manager"
+NAMESPACE = "quarry"
+
+
+class JobManager:
+    """Runs each started job in a thread of its own; state lives in the journal."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store = ObjectStore(settings.store)
+        self.journal = Journal(self.store)
+        self.metrics = Metrics()
+        self.metrics_served = self.metrics.serve(settings.metrics_port)
+        self.running: dict[str, threading.Thread] = {}
+
+    def ping(self) -> dict[str, Any]:
+        return {"metrics_port": self.settings.metrics_port if self.metrics_served else None}
+
+    def start(self, job_id: str) -> None:
+        if job_id in self.running and self.running[job_id].is_alive():
+            return
+        thread = threading.Thread(target=self._run_guarded, args=(job_id,), name=f"job-{job_id}", daemon=True)
+        self.running[job_id] = thread
+        thread.start()
+
+    def _run_guarded(self, job_id: str) -> None:
+        job = self.journal.load(job_id)
+        try:
+            self._run(job)
+        except Exception as exc:
+            log.error("job %s failed: %s", job_id, traceback.format_exc())
+            job.state, job.error = "failed", f"{type(exc).__name__}: {exc}"
+            self.metrics.jobs.labels("failed").inc()
+            self.journal.save(job)
+
+    def _run(self, job: JobRecord) -> None:
+        started = time.monotonic()
+        s = self.settings
+        ctx = JobContext(case=job.case, job_id=job.id)
+        images = job.image_refs()
+        segments = [seg for i, img in enumerate(images) for seg in plan_segments(img, i, s.segment_size, s.overlap)]
+        job.state, job.segments_total = "running", len(segments)
+        self.metrics.jobs.labels("running").inc()
+        self.journal.save(job)
+
+        store_ref = ray.put(s.store)
+        hash_refs = [hashing.hash_image.remote(img, i) for i, img in enumerate(images)]
+        pending: list[ray.ObjectRef] = []
+        queue = list(segments)
+        results: list[SegmentResult] = []
+        while queue or pending:
+            while queue and len(pending) < s.max_in_flight:
+                seg = queue.pop(0)
+                pending.append(carving.scan_segment.remote(store_ref, ctx, images[seg.image_index], seg))
+            ready, pending = ray.wait(pending, num_returns=1)
+            result: SegmentResult = ray.get(ready[0])
+            results.append(result)
+            self._count_segment(result)
+            job.segments_done += 1
+            job.bytes_done += result.bytes
+            self.journal.save(job)
+
+        digests: list[ImageDigests] = ray.get(hash_refs)
+        for d in digests:
+            self.metrics.bytes_processed.labels(d.node, hashing.STEP).inc(d.size)
+            self.metrics.tasks_completed.labels(d.node, hashing.STEP).inc()
+            self.metrics.busy_seconds.labels(d.node, hashing.STEP).inc(d.seconds)
+        rows = write_manifest(self.store, job.case, job.id, [r.part_key for r in results], [d.sha256 for d in digests])
+        job.summary = self._summary(job, digests, results, rows, time.monotonic() - started)
+        self.store.put_json(RESULTS, summary_key(job.case, job.id), job.summary)
+        job.state = "done"
+        self.metrics.jobs.labels("running").dec()
+        self.metrics.jobs.labels("done").inc()
+        self.journal.save(job)
+
+    def _count_segment(self, r: SegmentResult) -> None:
+        m = self.metrics
+        m.bytes_processed.labels(r.node, carving.STEP).inc(r.bytes)
+        m.tasks_completed.labels(r.node, carving.STEP).inc()
+        m.busy_seconds.labels(r.node, carving.STEP).inc(r.seconds)
+        for kind_status, n in r.found.items():
+            kind, status = kind_status.split("/")
+            m.artifacts.labels(r.node, kind, status).inc(n)
+
+    @staticmethod
+    def _summary(
+        job: JobRecord, digests: list[ImageDigests], results: list[SegmentResult], rows: int, seconds: float
+    ) -> dict[str, Any]:
+        found: Counter[str] = Counter()
+        for r in results:
+            found.update(r.found)
+        by_type: dict[str, dict[str, int]] = {}
+        for kind_status, n in sorted(found.items()):
+            kind, status = kind_status.split("/")
+            by_type.setdefault(kind, {})[status] = n
+        return {
+            "job": job.id,
+            "case": job.case,
+            "images": [
+                {"path": img["path"], "size": d.size, "md5": d.md5, "sha1": d.sha1, "sha256": d.sha256}
+                for img, d in zip(job.images, digests, strict=True)
+            ],
+            "artifacts": rows,
+            "carved": by_type,
+            "stored_new": sum(r.stored_new for r in results),
+            "stored_existing": sum(r.stored_existing for r in results),
+            "segments": len(results),
+            "nodes": sorted({r.node for r in results}),
+            "seconds": round(seconds, 3),
+            "mb_per_s": round(job.bytes_total / 1e6 / seconds, 1) if seconds > 0 else None,
+        }
+
+
+JobManagerActor = ray.remote(max_concurrency=16, num_cpus=0)(JobManager)
+
+
+def get_manager(settings: Settings) -> ray.actor.ActorHandle:
+    """The cluster's job manager, created on first use and kept alive between submissions."""
+    return JobManagerActor.options(name=NAME, namespace=NAMESPACE, lifetime="detached", get_if_exists=True).remote(
+        settings
+    )

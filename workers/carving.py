@@ -1,0 +1,115 @@
+"""Step scan_segment: carve one byte range of an image and store what it finds.
+
+The segment owns headers in [start, start + length); it reads `overlap` bytes more so
+files crossing its end usually need no second read. A file running past the window is
+re-read from its header up to its type's maximum size, so memory stays bounded and each
+file is reported by exactly one segment. Results go to MinIO under deterministic keys,
+so a retried task rewrites the same objects and stores no duplicates.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import ray
+
+import rust_core
+from workers.evidence import ImageRef, RawImage
+from workers.manifest import part_bytes
+from workers.steps import JobContext, current_node
+from workers.store import RESULTS, ObjectStore, StoreConfig
+
+STEP = "scan_segment"
+VERSION = "1"
+
+
+@dataclass(frozen=True)
+class Segment:
+    image_index: int
+    index: int
+    start: int
+    length: int
+    overlap: int
+
+
+@dataclass
+class SegmentResult:
+    image_index: int
+    index: int
+    bytes: int
+    node: str
+    seconds: float
+    part_key: str
+    found: Counter[str] = field(default_factory=Counter)
+    stored_new: int = 0
+    stored_existing: int = 0
+
+
+@functools.cache
+def _carver() -> rust_core.Carver:
+    """One carver per worker process, reused by every segment it runs."""
+    return rust_core.Carver()
+
+
+@functools.cache
+def _store(config: StoreConfig) -> ObjectStore:
+    """One MinIO client (connection pool) per worker process and endpoint."""
+    return ObjectStore(config)
+
+
+def part_key(ctx: JobContext, seg: Segment) -> str:
+    return f"{ctx.case}/{ctx.job_id}/parts/img{seg.image_index:04d}-seg{seg.index:07d}.parquet"
+
+
+def scan_segment_local(config: StoreConfig, ctx: JobContext, image: ImageRef, seg: Segment) -> SegmentResult:
+    started = time.monotonic()
+    carver, store = _carver(), _store(config)
+    result = SegmentResult(seg.image_index, seg.index, seg.length, current_node(), 0.0, part_key(ctx, seg))
+    rows = []
+    with RawImage(image.path) as img:
+        window = img.read_at(seg.start, seg.length + seg.overlap)
+        at_eof = seg.start + len(window) == img.size
+        view = memoryview(window)
+        for hit in carver.scan(window, seg.start, seg.length, at_eof):
+            if hit.status == "need_more":
+                reread = img.read_at(hit.offset, carver.max_size(hit.kind))
+                carve = carver.carve_at(reread, hit.offset, hit.kind, hit.offset + len(reread) == img.size)
+                if carve is None:
+                    continue
+                data = memoryview(reread)[: carve.length]
+            else:
+                carve = hit
+                rel = hit.offset - seg.start
+                data = view[rel : rel + hit.length]
+            digests = rust_core.digest(data)
+            if store.put_artifact(digests["sha256"], data):
+                result.stored_new += 1
+            else:
+                result.stored_existing += 1
+            result.found[f"{carve.kind}/{carve.status}"] += 1
+            rows.append(
+                {
+                    "case": ctx.case,
+                    "job": ctx.job_id,
+                    "image_path": image.path,
+                    "image_index": seg.image_index,
+                    "offset": carve.offset,
+                    "length": carve.length,
+                    "type": carve.kind,
+                    "status": carve.status,
+                    "md5": digests["md5"],
+                    "sha1": digests["sha1"],
+                    "sha256": digests["sha256"],
+                    "step": STEP,
+                    "step_version": f"{VERSION}+core{rust_core.__version__}",
+                }
+            )
+    store.put_bytes(RESULTS, result.part_key, part_bytes(rows), "application/vnd.apache.parquet")
+    result.seconds = time.monotonic() - started
+    return result
+
+
+scan_segment = ray.remote(max_retries=3)(scan_segment_local)

@@ -1,0 +1,108 @@
+"""Read-only access to evidence images by byte range.
+
+Every step opens the image itself from a reference (a path every node sees), so image
+bytes never travel through Ray's object store. Images are opened O_RDONLY: evidence is
+never written to.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class EvidenceError(Exception):
+    """An image that cannot be processed; the message names the image and the problem."""
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """Where an image is and how big it was at intake."""
+
+    path: str
+    size: int
+
+
+class RawImage:
+    """A raw (dd) image or block device, read by absolute byte ranges."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = str(path)
+        self._fd = _open_readonly(self.path)
+        try:
+            self.size = os.lseek(self._fd, 0, os.SEEK_END)
+            if self.size == 0:
+                raise EvidenceError(f"{self.path}: image is empty (0 bytes)")
+            os.pread(self._fd, 1, 0)
+        except OSError as exc:
+            os.close(self._fd)
+            raise EvidenceError(f"{self.path}: cannot read: {exc.strerror}") from exc
+        except EvidenceError:
+            os.close(self._fd)
+            raise
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        """Up to `length` bytes at `offset` (fewer only at the image's end)."""
+        length = max(0, min(length, self.size - offset))
+        chunks = []
+        while length > 0:
+            try:
+                chunk = os.pread(self._fd, length, offset)
+            except OSError as exc:
+                raise EvidenceError(f"{self.path}: read error at offset {offset}: {exc.strerror}") from exc
+            if not chunk:
+                raise EvidenceError(f"{self.path}: image shrank: no bytes at offset {offset} of {self.size}")
+            chunks.append(chunk)
+            offset += len(chunk)
+            length -= len(chunk)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def ref(self) -> ImageRef:
+        return ImageRef(path=self.path, size=self.size)
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def __enter__(self) -> RawImage:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _open_readonly(path: str) -> int:
+    p = Path(path)
+    try:
+        mode = p.stat().st_mode
+    except FileNotFoundError:
+        raise EvidenceError(f"{path}: no such file") from None
+    except PermissionError:
+        raise EvidenceError(f"{path}: not readable (permission denied)") from None
+    if stat.S_ISDIR(mode):
+        raise EvidenceError(f"{path}: is a directory, not an image file")
+    if not (stat.S_ISREG(mode) or stat.S_ISBLK(mode)):
+        raise EvidenceError(f"{path}: not a regular file or block device")
+    try:
+        return os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except PermissionError:
+        raise EvidenceError(f"{path}: not readable (permission denied)") from None
+    except OSError as exc:
+        raise EvidenceError(f"{path}: cannot open: {exc.strerror}") from None
+
+
+def check_images(paths: list[str]) -> list[ImageRef]:
+    """Open every image once to prove it is usable; all problems are reported together."""
+    refs, problems = [], []
+    for path in paths:
+        try:
+            with RawImage(os.path.abspath(path)) as img:
+                refs.append(img.ref())
+        except EvidenceError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise EvidenceError("; ".join(problems))
+    return refs

@@ -1,0 +1,45 @@
+"""The artifact manifest's schema: one row per carved file, shared by every step.
+
+Segment tasks write parts without the image digest (it is computed in parallel);
+the job manager streams the parts into the job's manifest and fills it in.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+PART_SCHEMA = pa.schema(
+    [
+        ("case", pa.string()),
+        ("job", pa.string()),
+        ("image_path", pa.string()),
+        ("image_index", pa.int32()),
+        ("offset", pa.uint64()),
+        ("length", pa.uint64()),
+        ("type", pa.string()),
+        ("status", pa.string()),
+        ("md5", pa.string()),
+        ("sha1", pa.string()),
+        ("sha256", pa.string()),
+        ("step", pa.string()),
+        ("step_version", pa.string()),
+    ]
+)
+
+MANIFEST_SCHEMA = PART_SCHEMA.insert(3, pa.field("image_sha256", pa.string()))
+
+
+def part_bytes(rows: list[dict[str, Any]]) -> bytes:
+    """A segment's rows as one Parquet file (written once under a deterministic key)."""
+    table = pa.Table.from_pylist(rows, schema=PART_SCHEMA)
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue()
+
+
+def read_part(data: bytes) -> pa.Table:
+    return pq.read_table(io.BytesIO(data), schema=PART_SCHEMA)

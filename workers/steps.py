@@ -1,0 +1,23 @@
+"""What every step shares: the job it works for and the node it ran on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ray
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """The job a task works for, passed to every step by reference-sized value."""
+
+    case: str
+    job_id: str
+
+
+def current_node() -> str:
+    """The Ray node this task runs on (a bounded label for metrics)."""
+    try:
+        return ray.get_runtime_context().get_node_id()
+    except Exception:  # not inside Ray (direct call in a unit test)
+        return "local"

@@ -1,0 +1,135 @@
+"""MinIO, the system of record: content-addressed artifacts, results and the job journal.
+
+One small wrapper so every step writes the same way: idempotent keys, bounded timeouts,
+and errors that name the endpoint (never the credentials).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import urllib3
+from minio import Minio
+from minio.error import S3Error
+
+ARTIFACTS = "quarry-artifacts"
+RESULTS = "quarry-results"
+JOURNAL = "quarry-journal"
+BUCKETS = (ARTIFACTS, RESULTS, JOURNAL)
+
+
+class StoreUnavailable(Exception):
+    """The object store cannot be reached or refused a request; names the endpoint."""
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """How to reach MinIO. The secret never appears in repr or messages."""
+
+    endpoint: str
+    access_key: str
+    secret_key: str = field(repr=False)
+    secure: bool = False
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.secure else 'http'}://{self.endpoint}"
+
+
+def artifact_key(sha256: str) -> str:
+    """Content address of an artifact: one object per distinct content."""
+    return f"sha256/{sha256[:2]}/{sha256}"
+
+
+class ObjectStore:
+    """Typed access to Quarry's buckets."""
+
+    def __init__(self, config: StoreConfig) -> None:
+        self.config = config
+        http = urllib3.PoolManager(
+            timeout=urllib3.Timeout(connect=3.0, read=60.0),
+            retries=urllib3.Retry(total=2, backoff_factor=0.5, status_forcelist=(500, 502, 503, 504)),
+            maxsize=16,
+        )
+        self.client = Minio(
+            config.endpoint,
+            access_key=config.access_key,
+            secret_key=config.secret_key,
+            secure=config.secure,
+            http_client=http,
+        )
+
+    def _fail(self, action: str, exc: Exception) -> StoreUnavailable:
+        reason = getattr(exc, "code", None) or type(exc).__name__
+        if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
+            reason = type(exc.reason).__name__
+        return StoreUnavailable(f"object store at {self.config.url} is unavailable ({action}: {reason})")
+
+    def ensure_buckets(self) -> None:
+        """Create Quarry's buckets if missing; the first call that proves MinIO is up."""
+        try:
+            for bucket in BUCKETS:
+                if not self.client.bucket_exists(bucket):
+                    self.client.make_bucket(bucket)
+        except (S3Error, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise self._fail("checking buckets", exc) from None
+
+    def exists(self, bucket: str, key: str) -> bool:
+        try:
+            self.client.stat_object(bucket, key)
+            return True
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NoSuchObject", "ResourceNotFound"):
+                return False
+            raise self._fail(f"stat {bucket}/{key}", exc) from None
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise self._fail(f"stat {bucket}/{key}", exc) from None
+
+    def put_bytes(self, bucket: str, key: str, data: bytes | memoryview, content_type: str) -> None:
+        try:
+            self.client.put_object(bucket, key, io.BytesIO(data), len(data), content_type=content_type)
+        except (S3Error, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise self._fail(f"put {bucket}/{key}", exc) from None
+
+    def put_artifact(self, sha256: str, data: bytes | memoryview) -> bool:
+        """Store content under its digest unless already there; True when newly stored."""
+        key = artifact_key(sha256)
+        if self.exists(ARTIFACTS, key):
+            return False
+        self.put_bytes(ARTIFACTS, key, data, "application/octet-stream")
+        return True
+
+    def put_file(self, bucket: str, key: str, path: str, content_type: str) -> None:
+        try:
+            self.client.fput_object(bucket, key, path, content_type=content_type)
+        except (S3Error, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise self._fail(f"upload {bucket}/{key}", exc) from None
+
+    def get_bytes(self, bucket: str, key: str) -> bytes:
+        try:
+            resp = self.client.get_object(bucket, key)
+            try:
+                return resp.read()
+            finally:
+                resp.close()
+                resp.release_conn()
+        except (S3Error, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise self._fail(f"get {bucket}/{key}", exc) from None
+
+    def put_json(self, bucket: str, key: str, doc: dict[str, Any]) -> None:
+        data = json.dumps(doc, indent=1, sort_keys=True).encode()
+        self.put_bytes(bucket, key, data, "application/json")
+
+    def get_json(self, bucket: str, key: str) -> dict[str, Any]:
+        return json.loads(self.get_bytes(bucket, key))
+
+    def list_keys(self, bucket: str, prefix: str = "", suffix: str = "") -> list[str]:
+        """Keys under `prefix` ending in `suffix`, in key order."""
+        try:
+            names = [o.object_name for o in self.client.list_objects(bucket, prefix=prefix, recursive=True)]
+        except (S3Error, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise self._fail(f"list {bucket}/{prefix}", exc) from None
+        return sorted(n for n in names if n is not None and n.endswith(suffix))
