@@ -1,0 +1,27 @@
+"""Shared test helpers: where the public test data lies, and forged images."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cluster.forge import forge_image
+
+REPO = Path(__file__).resolve().parents[1]
+TESTDATA = REPO.parent / "shared" / "testdata"
+
+
+@pytest.fixture(scope="session")
+def testdata() -> Path:
+    assert TESTDATA.is_dir(), f"public test data not found at {TESTDATA} (../shared beside the repository)"
+    return TESTDATA
+
+
+@pytest.fixture(scope="session")
+def forged(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """A 64 MiB forged image and its answer key (written once per test session)."""
+    path = tmp_path_factory.mktemp("forged") / "evidence.img"
+    forge_image(path, 64 << 20, seed=2026)
+    return path, json.loads(Path(f"{path}.key.json").read_text())

@@ -1,0 +1,136 @@
+"""Real servers for integration tests, started and stopped here: MinIO, Ray, Prometheus.
+
+A missing server binary is a failure, never a skip: `make test` installs them first.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import ray
+
+from cluster.config import Settings
+from tests.conftest import REPO
+from workers.store import ObjectStore, StoreConfig
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer in {timeout} s")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+class MinioServer:
+    """One MinIO process on a loopback port with throw-away credentials and data."""
+
+    def __init__(self, data: Path) -> None:
+        self.binary = subprocess.run(
+            [str(REPO / "deploy/minio.sh"), "bin"], check=True, capture_output=True, text=True
+        ).stdout.strip()
+        self.data, self.port = data, free_port()
+        self.config = StoreConfig(f"127.0.0.1:{self.port}", f"test-{secrets.token_hex(4)}", secrets.token_hex(20))
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        env = {
+            **os.environ,
+            "MINIO_ROOT_USER": self.config.access_key,
+            "MINIO_ROOT_PASSWORD": self.config.secret_key,
+            "MINIO_BROWSER": "off",
+        }
+        self.proc = subprocess.Popen(
+            [self.binary, "server", "--quiet", "--address", self.config.endpoint, str(self.data)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_http(f"http://{self.config.endpoint}/minio/health/ready")
+
+    def stop(self) -> None:
+        if self.proc:
+            stop(self.proc)
+            self.proc = None
+
+
+@pytest.fixture(scope="session")
+def minio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MinioServer]:
+    server = MinioServer(tmp_path_factory.mktemp("minio"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def store(minio: MinioServer) -> ObjectStore:
+    s = ObjectStore(minio.config)
+    s.ensure_buckets()
+    return s
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[dict]:
+    """A real local Ray, owned by this test process."""
+    ctx = ray.init(address="local", num_cpus=2, include_dashboard=False, namespace="quarry", log_to_driver=False)
+    yield ctx.address_info
+    ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def settings(minio: MinioServer, ray_cluster: dict) -> Settings:
+    return Settings(
+        store=minio.config,
+        ray_address=ray_cluster["gcs_address"],
+        metrics_port=free_port(),
+        segment_size=4 << 20,
+        overlap=64 << 10,
+        max_in_flight=4,
+    )
+
+
+@pytest.fixture(scope="session")
+def prometheus_bin() -> str:
+    path = shutil.which("prometheus")
+    assert path, "the prometheus server (Debian package) is not installed: run `make install`"
+    return path
+
+
+def cli_env(config: StoreConfig, home: Path, ray_address: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QUARRY_")}
+    env.update(
+        QUARRY_HOME=str(home),
+        QUARRY_S3_ENDPOINT=config.endpoint,
+        QUARRY_S3_ACCESS_KEY=config.access_key,
+        QUARRY_S3_SECRET_KEY=config.secret_key,
+    )
+    if ray_address:
+        env["QUARRY_RAY_ADDRESS"] = ray_address
+    return env
