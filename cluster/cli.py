@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any
 
-from cluster import api
-from cluster.catalog import find_by_sha256
-from cluster.config import ConfigError, load_settings
-from cluster.forge import forge_image
-from cluster.jobs import JobRecord
-from workers.evidence import EvidenceError
-from workers.store import ObjectStore, StoreUnavailable
+# Quarry's Ray clusters use token authentication (deploy/ray.sh starts them so; the token is
+# in ~/.ray/auth_token or RAY_AUTH_TOKEN). Ray reads the mode once, at import: set it first.
+os.environ.setdefault("RAY_AUTH_MODE", "token")
+
+from cluster import api  # noqa: E402
+from cluster.catalog import find_by_sha256  # noqa: E402
+from cluster.config import ConfigError, load_settings  # noqa: E402
+from cluster.forge import forge_image  # noqa: E402
+from cluster.jobs import JobRecord  # noqa: E402
+from workers.evidence import EvidenceError  # noqa: E402
+from workers.store import ObjectStore, StoreUnavailable  # noqa: E402
 
 UNITS = {"": 1, "k": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mib": 1 << 20, "g": 1 << 30, "gib": 1 << 30}
 

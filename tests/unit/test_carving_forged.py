@@ -32,7 +32,9 @@ def carve_all(path, segment_size, overlap):
 def test_every_intact_file_once_and_no_false_complete(forged, segment_size, overlap):
     path, key = forged
     found = carve_all(path, segment_size, overlap)
-    intact = {(i["offset"], i["length"], i["kind"]) for i in key["items"] if i["kind"] in FILES and i["status"] == "intact"}
+    intact = {
+        (i["offset"], i["length"], i["kind"]) for i in key["items"] if i["kind"] in FILES and i["status"] == "intact"
+    }
     complete = [(h.offset, h.length, h.kind) for h in found if h.status == "complete"]
     assert len(complete) == len(set(complete)), "a file was reported twice"
     assert set(complete) == intact
