@@ -17,7 +17,6 @@ class JobContext:
 
 def current_node() -> str:
     """The Ray node this task runs on (a bounded label for metrics)."""
-    try:
-        return ray.get_runtime_context().get_node_id()
-    except Exception:  # not inside Ray (direct call in a unit test)
+    if not ray.is_initialized():  # called directly, outside Ray (a test, a benchmark)
         return "local"
+    return ray.get_runtime_context().get_node_id()

@@ -251,3 +251,22 @@ fn header_at_end_of_data_asks_for_more_then_is_dropped_at_the_cap() {
         }
     );
 }
+
+#[test]
+fn inner_zip_members_are_neither_carved_nor_sent_for_rereads() {
+    let zip = tiny_zip();
+    let mut data = noise(4096, 11);
+    data[300..300 + zip.len()].copy_from_slice(&zip);
+    // Not at the image's end: a member header that wanted more data would come back NeedMore.
+    let hits = Carver::new().scan(&data, 0, data.len(), false);
+    let zips: Vec<_> = hits.iter().filter(|h| h.kind == FileType::Zip).collect();
+    assert_eq!(zips.len(), 1, "{zips:?}");
+    assert_eq!(zips[0].offset, 300);
+    assert_eq!(
+        zips[0].outcome,
+        Probe::Found {
+            len: zip.len(),
+            status: Status::Complete
+        }
+    );
+}

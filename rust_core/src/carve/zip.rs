@@ -3,6 +3,8 @@
 //!
 //! The archive start is derived from the EOCD (`eocd - cd_size - cd_offset`), so the
 //! local headers of a zip's second and later members are never taken for new archives.
+//! The search ends at the first well-formed EOCD: if it belongs to an archive starting
+//! elsewhere, this header is an inner member (or a truncated archive) and is not carved.
 
 use super::{le_u16, le_u32, ran_out, Probe, Status};
 use memchr::memmem;
@@ -17,35 +19,63 @@ pub(super) fn probe(data: &[u8], at_eof: bool, max_len: usize) -> Probe {
     let limit = data.len().min(max_len);
     for e in memmem::find_iter(&data[..limit], EOCD) {
         match check_eocd(data, e) {
-            Some(Some(end)) if end <= max_len => {
+            Eocd::Ours(end) if end <= max_len => {
                 return Probe::Found {
                     len: end,
                     status: Status::Complete,
-                };
+                }
             }
-            Some(None) => return ran_out(data, at_eof, max_len, 0),
-            _ => {}
+            Eocd::Ours(_) | Eocd::Other => return Probe::Invalid,
+            Eocd::Cut => return ran_out(data, at_eof, max_len, 0),
+            Eocd::NotOne => {}
         }
     }
     ran_out(&data[..limit], at_eof, max_len, 0)
 }
 
-/// `Some(Some(end))`: a valid EOCD for an archive starting at 0; `Some(None)`: the record
-/// (or its comment) runs past the data; `None`: it belongs to something else.
-fn check_eocd(data: &[u8], e: usize) -> Option<Option<usize>> {
+/// What an end-of-central-directory signature at some position turned out to be.
+enum Eocd {
+    /// The end of the archive that starts at 0; the archive's length.
+    Ours(usize),
+    /// The record (or its comment) runs past the data.
+    Cut,
+    /// A well-formed EOCD of an archive that starts elsewhere.
+    Other,
+    /// Not an EOCD record (the signature occurs by chance).
+    NotOne,
+}
+
+fn check_eocd(data: &[u8], e: usize) -> Eocd {
     let Some(rec) = data.get(e..e + EOCD_LEN) else {
-        return Some(None);
+        return Eocd::Cut;
     };
-    let disk = le_u16(rec, 4)?;
-    let cd_disk = le_u16(rec, 6)?;
-    let entries = le_u16(rec, 10)?;
-    let cd_size = le_u32(rec, 12)?;
-    let cd_off = le_u32(rec, 16)?;
-    let comment = le_u16(rec, 20)?;
-    if disk != 0 || cd_disk != 0 || entries == 0 || cd_off.checked_add(cd_size)? != e {
-        return None;
+    let field16 = |at| le_u16(rec, at).unwrap_or(0);
+    let field32 = |at| le_u32(rec, at).unwrap_or(0);
+    let (entries, cd_size, cd_off, comment) = (field16(10), field32(12), field32(16), field16(20));
+    if field16(4) != 0 || field16(6) != 0 || entries == 0 || cd_size > e {
+        return Eocd::NotOne;
     }
-    // Walk the central directory: exactly `entries` headers filling cd_size bytes.
+    if data.get(e - cd_size..e - cd_size + 4) != Some(CDH) {
+        return Eocd::NotOne;
+    }
+    if cd_off != e - cd_size {
+        return Eocd::Other;
+    }
+    match walk_central_directory(data, cd_off, entries, e) {
+        Some(()) => {
+            let end = e + EOCD_LEN + comment;
+            if end <= data.len() {
+                Eocd::Ours(end)
+            } else {
+                Eocd::Cut
+            }
+        }
+        None => Eocd::Other,
+    }
+}
+
+/// Exactly `entries` central headers filling `cd_off..e`, each pointing at a local header.
+fn walk_central_directory(data: &[u8], cd_off: usize, entries: usize, e: usize) -> Option<()> {
     let mut pos = cd_off;
     for _ in 0..entries {
         if data.get(pos..pos + 4)? != CDH {
@@ -60,9 +90,5 @@ fn check_eocd(data: &[u8], e: usize) -> Option<Option<usize>> {
         }
         pos += CDH_LEN + name + extra + note;
     }
-    if pos != e {
-        return None;
-    }
-    let end = e + EOCD_LEN + comment;
-    Some((end <= data.len()).then_some(end))
+    (pos == e).then_some(())
 }
