@@ -70,7 +70,9 @@ def quarry_carve(path: Path) -> set[tuple[int, int]]:
 
 
 def foremost_recall(path: Path, out: Path, key: dict) -> int:
-    subprocess.run(["foremost", "-Q", "-t", "jpg,png,pdf,zip", "-i", str(path), "-o", str(out)], check=True)
+    subprocess.run(
+        ["foremost", "-Q", "-t", "jpg,png,pdf,zip", "-i", str(path), "-o", str(out)], check=True, capture_output=True
+    )
     wanted = {i["sha256"] for i in key["items"] if i["kind"] in FILES and i["status"] == "intact"}
     got = set()
     for f in out.rglob("*"):
