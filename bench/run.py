@@ -19,6 +19,8 @@ from pathlib import Path
 
 import rust_core
 from cluster.forge import forge_image
+from cluster.planning import plan_segments
+from workers.carving import carve_segment
 from workers.evidence import RawImage
 
 PEERS = {"hashdeep": "hashdeep", "foremost": "foremost", "md5sum": "coreutils", "sha256sum": "coreutils"}
@@ -55,17 +57,13 @@ def quarry_hash(path: Path) -> dict:
 
 
 def quarry_carve(path: Path) -> set[tuple[int, int]]:
+    """The carve step's own loop over 32 MiB segments, on one core, without storage."""
     carver, found = rust_core.Carver(), set()
-    seg = 32 << 20
     with RawImage(path) as img:
-        for start in range(0, img.size, seg):
-            window = img.read_at(start, seg + (1 << 20))
-            for hit in carver.scan(window, start, min(seg, img.size - start), start + len(window) == img.size):
-                if hit.status == "need_more":
-                    data = img.read_at(hit.offset, carver.max_size(hit.kind))
-                    hit = carver.carve_at(data, hit.offset, hit.kind, hit.offset + len(data) == img.size)
-                if hit is not None and hit.status == "complete":
-                    found.add((hit.offset, hit.length))
+        for seg in plan_segments(img.ref(), 0, 32 << 20, 1 << 20):
+            for carve, _ in carve_segment(carver, img, seg):
+                if carve.status == "complete":
+                    found.add((carve.offset, carve.length))
     return found
 
 

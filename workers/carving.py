@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import ray
@@ -64,26 +65,30 @@ def part_key(ctx: JobContext, seg: Segment) -> str:
     return f"{ctx.case}/{ctx.job_id}/parts/img{seg.image_index:04d}-seg{seg.index:07d}.parquet"
 
 
+def carve_segment(
+    carver: rust_core.Carver, img: RawImage, seg: Segment
+) -> Iterator[tuple[rust_core.Carve, memoryview]]:
+    """Each file whose header lies in the segment, with its bytes, re-reading past the window."""
+    window = img.read_at(seg.start, seg.length + seg.overlap)
+    view = memoryview(window)
+    for hit in carver.scan(window, seg.start, seg.length, seg.start + len(window) == img.size):
+        if hit.status != "need_more":
+            rel = hit.offset - seg.start
+            yield hit, view[rel : rel + hit.length]
+            continue
+        reread = img.read_at(hit.offset, carver.max_size(hit.kind))
+        carve = carver.carve_at(reread, hit.offset, hit.kind, hit.offset + len(reread) == img.size)
+        if carve is not None:
+            yield carve, memoryview(reread)[: carve.length]
+
+
 def scan_segment_local(config: StoreConfig, ctx: JobContext, image: ImageRef, seg: Segment) -> SegmentResult:
     started = time.monotonic()
     carver, store = _carver(), _store(config)
     result = SegmentResult(seg.image_index, seg.index, seg.length, current_node(), 0.0, part_key(ctx, seg))
     rows = []
     with RawImage(image.path) as img:
-        window = img.read_at(seg.start, seg.length + seg.overlap)
-        at_eof = seg.start + len(window) == img.size
-        view = memoryview(window)
-        for hit in carver.scan(window, seg.start, seg.length, at_eof):
-            if hit.status == "need_more":
-                reread = img.read_at(hit.offset, carver.max_size(hit.kind))
-                carve = carver.carve_at(reread, hit.offset, hit.kind, hit.offset + len(reread) == img.size)
-                if carve is None:
-                    continue
-                data = memoryview(reread)[: carve.length]
-            else:
-                carve = hit
-                rel = hit.offset - seg.start
-                data = view[rel : rel + hit.length]
+        for carve, data in carve_segment(carver, img, seg):
             digests = rust_core.digest(data)
             if store.put_artifact(digests["sha256"], data):
                 result.stored_new += 1

@@ -1,13 +1,15 @@
 """The carve step's windowing (segments, overlap, re-reads) against a forged image's key.
 
-Runs the step's own function without Ray or MinIO would need a store, so this drives
-the Rust carver the same way the step does, over the job's segment plan.
+Drives the step's own `carve_segment` over the job's segment plan, without Ray or MinIO.
 """
+
+import hashlib
 
 import pytest
 
 import rust_core
 from cluster.planning import plan_segments
+from workers.carving import carve_segment
 from workers.evidence import RawImage
 
 FILES = ("jpeg", "png", "pdf", "zip")
@@ -18,13 +20,9 @@ def carve_all(path, segment_size, overlap):
     found = []
     with RawImage(path) as img:
         for seg in plan_segments(img.ref(), 0, segment_size, overlap):
-            window = img.read_at(seg.start, seg.length + seg.overlap)
-            for hit in carver.scan(window, seg.start, seg.length, seg.start + len(window) == img.size):
-                if hit.status == "need_more":
-                    data = img.read_at(hit.offset, carver.max_size(hit.kind))
-                    hit = carver.carve_at(data, hit.offset, hit.kind, hit.offset + len(data) == img.size)
-                if hit is not None:
-                    found.append(hit)
+            for carve, data in carve_segment(carver, img, seg):
+                assert len(data) == carve.length
+                found.append((carve, hashlib.sha256(data).hexdigest()))
     return found
 
 
@@ -35,7 +33,9 @@ def test_every_intact_file_once_and_no_false_complete(forged, segment_size, over
     intact = {
         (i["offset"], i["length"], i["kind"]) for i in key["items"] if i["kind"] in FILES and i["status"] == "intact"
     }
-    complete = [(h.offset, h.length, h.kind) for h in found if h.status == "complete"]
+    complete = [(h.offset, h.length, h.kind) for h, _ in found if h.status == "complete"]
+    digests = {i["offset"]: i["sha256"] for i in key["items"]}
+    assert all(sha == digests[h.offset] for h, sha in found if h.status == "complete"), "bytes differ"
     assert len(complete) == len(set(complete)), "a file was reported twice"
     assert set(complete) == intact
     crossing = [o for o, n, _ in intact if o // segment_size != (o + n - 1) // segment_size]
@@ -45,7 +45,7 @@ def test_every_intact_file_once_and_no_false_complete(forged, segment_size, over
 
 def test_truncated_pngs_are_reported_truncated(forged):
     path, key = forged
-    found = {h.offset: h for h in carve_all(path, 4 << 20, 0)}
+    found = {h.offset: h for h, _ in carve_all(path, 4 << 20, 0)}
     for item in key["items"]:
         if item["kind"] == "png" and item["status"] == "truncated":
             assert found[item["offset"]].status == "truncated"
