@@ -67,9 +67,6 @@ class Journal:
     def load(self, job_id: str) -> JobRecord:
         return JobRecord(**self.store.get_json(JOURNAL, record_key(job_id)))
 
-    def exists(self, job_id: str) -> bool:
-        return self.store.exists(JOURNAL, record_key(job_id))
-
     def all(self) -> list[JobRecord]:
         return [
             JobRecord(**self.store.get_json(JOURNAL, key)) for key in self.store.list_keys(JOURNAL, "jobs/", ".json")

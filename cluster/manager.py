@@ -40,11 +40,8 @@ class JobManager:
         self.store = ObjectStore(settings.store)
         self.journal = Journal(self.store)
         self.metrics = Metrics()
-        self.metrics_served = self.metrics.serve(settings.metrics_port)
+        self.metrics.serve(settings.metrics_port)
         self.running: dict[str, threading.Thread] = {}
-
-    def ping(self) -> dict[str, Any]:
-        return {"metrics_port": self.settings.metrics_port if self.metrics_served else None}
 
     def start(self, job_id: str) -> None:
         if job_id in self.running and self.running[job_id].is_alive():

@@ -22,9 +22,6 @@ class Metrics:
         self.tasks_completed = Counter(
             "quarry_tasks_completed", "Tasks finished successfully", ["node", "step"], registry=self.registry
         )
-        self.tasks_failed = Counter(
-            "quarry_tasks_failed", "Tasks that failed for good", ["step"], registry=self.registry
-        )
         self.busy_seconds = Counter(
             "quarry_busy_seconds", "Seconds tasks spent working", ["node", "step"], registry=self.registry
         )
