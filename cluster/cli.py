@@ -37,6 +37,10 @@ def parse_size(text: str) -> int:
     return int(digits) * UNITS[unit]
 
 
+def _counts_line(kind: str, per: dict[str, int]) -> str:
+    return f"    {kind:5} " + "  ".join(f"{status} {n}" for status, n in sorted(per.items()))
+
+
 def _bar(job: JobRecord) -> str:
     return f"{job.progress * 100:5.1f}%  {job.segments_done}/{job.segments_total} segments  {job.state}"
 
@@ -48,7 +52,7 @@ def print_summary(summary: dict[str, Any]) -> None:
         print(f"    md5    {img['md5']}\n    sha1   {img['sha1']}\n    sha256 {img['sha256']}")
     print(f"  carved files ({summary['artifacts']} in the manifest):")
     for kind, per in summary["carved"].items():
-        print(f"    {kind:5} " + "  ".join(f"{status} {n}" for status, n in sorted(per.items())))
+        print(_counts_line(kind, per))
     print(f"  stored new {summary['stored_new']}, already stored {summary['stored_existing']}")
     print(f"  {summary['seconds']} s, {summary['mb_per_s']} MB/s over {len(summary['nodes'])} node(s)")
 
@@ -58,7 +62,7 @@ def cmd_forge(args: argparse.Namespace) -> int:
     print(f"wrote {args.output} ({args.size} bytes, sha256 {key['sha256']})")
     print(f"answer key {args.output}.key.json: {len(key['items'])} planted items")
     for kind, per in sorted(key["counts"].items()):
-        print(f"  {kind:5} " + "  ".join(f"{status} {n}" for status, n in sorted(per.items())))
+        print(_counts_line(kind, per))
     return 0
 
 

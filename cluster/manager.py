@@ -73,12 +73,13 @@ class JobManager:
         store_ref = ray.put(s.store)
         hash_refs = [hashing.hash_image.remote(img, i) for i, img in enumerate(images)]
         pending: list[ray.ObjectRef] = []
-        queue = list(segments)
+        queue = iter(segments)
+        next_seg = next(queue, None)
         results: list[SegmentResult] = []
-        while queue or pending:
-            while queue and len(pending) < s.max_in_flight:
-                seg = queue.pop(0)
-                pending.append(carving.scan_segment.remote(store_ref, ctx, images[seg.image_index], seg))
+        while next_seg is not None or pending:
+            while next_seg is not None and len(pending) < s.max_in_flight:
+                pending.append(carving.scan_segment.remote(store_ref, ctx, images[next_seg.image_index], next_seg))
+                next_seg = next(queue, None)
             ready, pending = ray.wait(pending, num_returns=1)
             result: SegmentResult = ray.get(ready[0])
             results.append(result)

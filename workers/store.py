@@ -19,6 +19,8 @@ ARTIFACTS = "quarry-artifacts"
 RESULTS = "quarry-results"
 JOURNAL = "quarry-journal"
 BUCKETS = (ARTIFACTS, RESULTS, JOURNAL)
+# What a request to MinIO can raise when the server is down, unreachable or refuses.
+FAILURES = (S3Error, urllib3.exceptions.HTTPError, OSError)
 
 
 class StoreUnavailable(Exception):
@@ -74,7 +76,7 @@ class ObjectStore:
             for bucket in BUCKETS:
                 if not self.client.bucket_exists(bucket):
                     self.client.make_bucket(bucket)
-        except (S3Error, urllib3.exceptions.HTTPError, OSError) as exc:
+        except FAILURES as exc:
             raise self._fail("checking buckets", exc) from None
 
     def exists(self, bucket: str, key: str) -> bool:
@@ -85,13 +87,13 @@ class ObjectStore:
             if exc.code in ("NoSuchKey", "NoSuchObject", "ResourceNotFound"):
                 return False
             raise self._fail(f"stat {bucket}/{key}", exc) from None
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
+        except FAILURES as exc:
             raise self._fail(f"stat {bucket}/{key}", exc) from None
 
     def put_bytes(self, bucket: str, key: str, data: bytes | memoryview, content_type: str) -> None:
         try:
             self.client.put_object(bucket, key, io.BytesIO(data), len(data), content_type=content_type)
-        except (S3Error, urllib3.exceptions.HTTPError, OSError) as exc:
+        except FAILURES as exc:
             raise self._fail(f"put {bucket}/{key}", exc) from None
 
     def put_artifact(self, sha256: str, data: bytes | memoryview) -> bool:
@@ -105,7 +107,7 @@ class ObjectStore:
     def put_file(self, bucket: str, key: str, path: str, content_type: str) -> None:
         try:
             self.client.fput_object(bucket, key, path, content_type=content_type)
-        except (S3Error, urllib3.exceptions.HTTPError, OSError) as exc:
+        except FAILURES as exc:
             raise self._fail(f"upload {bucket}/{key}", exc) from None
 
     def get_bytes(self, bucket: str, key: str) -> bytes:
@@ -116,7 +118,7 @@ class ObjectStore:
             finally:
                 resp.close()
                 resp.release_conn()
-        except (S3Error, urllib3.exceptions.HTTPError, OSError) as exc:
+        except FAILURES as exc:
             raise self._fail(f"get {bucket}/{key}", exc) from None
 
     def put_json(self, bucket: str, key: str, doc: dict[str, Any]) -> None:
@@ -130,6 +132,6 @@ class ObjectStore:
         """Keys under `prefix` ending in `suffix`, in key order."""
         try:
             names = [o.object_name for o in self.client.list_objects(bucket, prefix=prefix, recursive=True)]
-        except (S3Error, urllib3.exceptions.HTTPError, OSError) as exc:
+        except FAILURES as exc:
             raise self._fail(f"list {bucket}/{prefix}", exc) from None
         return sorted(n for n in names if n is not None and n.endswith(suffix))
