@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import ray
 
 from cluster.config import Settings
+from cluster.intake import expectations
 from cluster.jobs import TERMINAL, JobRecord, Journal
 from cluster.manager import NAMESPACE, get_manager
-from workers.evidence import check_images
+from workers.hashing import HashPlan
+from workers.images import check_images
 from workers.store import ObjectStore
 
 
@@ -29,19 +32,37 @@ def connect_ray(settings: Settings) -> None:
         )
 
 
-def submit(settings: Settings, case: str, paths: list[str]) -> JobRecord:
-    """Check the images, record the job, hand it to the job manager; returns the record."""
+def submit(
+    settings: Settings,
+    case: str,
+    paths: list[str],
+    plan: HashPlan | None = None,
+    expect: list[str] | None = None,
+    expect_lists: list[str] | None = None,
+) -> JobRecord:
+    """Check the images and the expected digests, record the job, hand it to the job
+    manager; returns the record. Nothing is written when any input is bad."""
     if not case or "/" in case:
         raise ValueError(f"case name {case!r} must be non-empty and contain no '/'")
     images = check_images(paths)
+    expected = expectations(images, expect or [], expect_lists or [])
+    plan = with_expected_digests(plan or HashPlan(), expected)
     store = ObjectStore(settings.store)
     store.ensure_buckets()
-    job = JobRecord.new(case, images)
+    job = JobRecord.new(case, images, plan.as_dict(), expected)
     Journal(store).save(job)
     connect_ray(settings)
     manager = get_manager(settings)
     ray.get(manager.start.remote(job.id))
     return job
+
+
+def with_expected_digests(plan: HashPlan, expected: list[list[dict[str, str]]]) -> HashPlan:
+    """The plan widened so that SHA-256 (the image's identity) and every digest some
+    expectation names are computed."""
+    wanted = ["sha256"] + [e["algorithm"] for per_image in expected for e in per_image]
+    extra = tuple(a for a in dict.fromkeys(wanted) if a not in plan.algorithms)
+    return replace(plan, algorithms=plan.algorithms + extra) if extra else plan
 
 
 def wait(

@@ -32,3 +32,11 @@ def find_by_sha256(store: ObjectStore, sha256: str, case: str | None = None) -> 
     for key in store.list_keys(RESULTS, prefix, "/manifest.parquet"):
         table = pq.read_table(f"{RESULTS}/{key}", filesystem=s3, filters=pc.field("sha256") == sha256)
         yield from table.to_pylist()
+
+
+def iter_manifest(store: ObjectStore, case: str, job_id: str, columns: list[str]) -> Iterator[dict[str, Any]]:
+    """A job's manifest rows (only `columns`), read batch by batch."""
+    s3 = _filesystem(store.config)
+    with s3.open_input_file(f"{RESULTS}/{case}/{job_id}/manifest.parquet") as f:
+        for batch in pq.ParquetFile(f).iter_batches(batch_size=4096, columns=columns):
+            yield from batch.to_pylist()

@@ -10,17 +10,18 @@ import argparse
 import os
 import sys
 
-# Quarry's Ray clusters use token authentication (deploy/ray.sh starts them so; the token is
-# in ~/.ray/auth_token or RAY_AUTH_TOKEN). Ray reads the mode once, at import: set it first.
-os.environ.setdefault("RAY_AUTH_MODE", "token")
-
-from cluster.commands import MODULES  # noqa: E402
-from cluster.config import ConfigError  # noqa: E402
-from workers.evidence import EvidenceError  # noqa: E402
-from workers.store import StoreUnavailable  # noqa: E402
+from cluster.config import ConfigError
+from workers.evidence import EvidenceError
+from workers.store import StoreUnavailable
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # Quarry's Ray clusters use token authentication (deploy/ray.sh starts them so; the token
+    # is in ~/.ray/auth_token or RAY_AUTH_TOKEN). Ray reads the mode once, when first imported,
+    # so it is set here, before the subcommands (which import Ray) are loaded.
+    os.environ.setdefault("RAY_AUTH_MODE", "token")
+    from cluster.commands import MODULES
+
     p = argparse.ArgumentParser(prog="quarry", description="Distributed processing of forensic evidence images.")
     sub = p.add_subparsers(dest="command", required=True)
     for module in MODULES:

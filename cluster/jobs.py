@@ -31,19 +31,26 @@ class JobRecord:
     segments_done: int = 0
     error: str | None = None
     summary: dict[str, Any] | None = None
+    hashing: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def new(cls, case: str, images: list[ImageRef]) -> JobRecord:
+    def new(
+        cls, case: str, images: list[ImageRef], hashing: dict[str, Any], expected: list[list[dict[str, str]]]
+    ) -> JobRecord:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         return cls(
             id=f"{stamp}-{secrets.token_hex(3)}",
             case=case,
-            images=[{"path": i.path, "size": i.size} for i in images],
+            images=[
+                {"path": i.path, "size": i.size, "format": i.format, "expected": e}
+                for i, e in zip(images, expected, strict=True)
+            ],
             bytes_total=sum(i.size for i in images),
+            hashing=hashing,
         )
 
     def image_refs(self) -> list[ImageRef]:
-        return [ImageRef(path=i["path"], size=i["size"]) for i in self.images]
+        return [ImageRef(path=i["path"], size=i["size"], format=i.get("format", "raw")) for i in self.images]
 
     @property
     def progress(self) -> float:

@@ -16,13 +16,14 @@ from typing import Any
 import ray
 
 from cluster.config import Settings
+from cluster.intake import verify
 from cluster.jobs import JobRecord, Journal
 from cluster.metrics import Metrics
 from cluster.planning import plan_segments
 from cluster.results import summary_key, write_manifest
 from workers import carving, hashing
 from workers.carving import SegmentResult
-from workers.hashing import ImageDigests
+from workers.hashing import HashPlan, ImageDigests
 from workers.steps import JobContext
 from workers.store import RESULTS, ObjectStore
 
@@ -71,7 +72,8 @@ class JobManager:
         self.journal.save(job)
 
         store_ref = ray.put(s.store)
-        hash_refs = [hashing.hash_image.remote(img, i) for i, img in enumerate(images)]
+        plan = HashPlan.from_dict(job.hashing)
+        hash_refs = [hashing.hash_image.remote(store_ref, ctx, img, i, plan) for i, img in enumerate(images)]
         pending: list[ray.ObjectRef] = []
         queue = iter(segments)
         next_seg = next(queue, None)
@@ -93,8 +95,12 @@ class JobManager:
             self.metrics.bytes_processed.labels(d.node, hashing.STEP).inc(d.size)
             self.metrics.tasks_completed.labels(d.node, hashing.STEP).inc()
             self.metrics.busy_seconds.labels(d.node, hashing.STEP).inc(d.seconds)
-        rows = write_manifest(self.store, job.case, job.id, [r.part_key for r in results], [d.sha256 for d in digests])
+        rows = write_manifest(
+            self.store, job.case, job.id, [r.part_key for r in results], [d.digests["sha256"] for d in digests]
+        )
         job.summary = self._summary(job, digests, results, rows, time.monotonic() - started)
+        for img in job.summary["images"]:
+            self.metrics.intake.labels(img["verification"]["result"]).inc()
         self.store.put_json(RESULTS, summary_key(job.case, job.id), job.summary)
         job.state = "done"
         self.metrics.jobs.labels("running").dec()
@@ -117,6 +123,7 @@ class JobManager:
         found: Counter[str] = Counter()
         for r in results:
             found.update(r.found)
+        checks = [verify(img.get("expected", []), d.digests) for img, d in zip(job.images, digests, strict=True)]
         by_type: dict[str, dict[str, int]] = {}
         for kind_status, n in sorted(found.items()):
             kind, status = kind_status.split("/")
@@ -125,9 +132,17 @@ class JobManager:
             "job": job.id,
             "case": job.case,
             "images": [
-                {"path": img["path"], "size": d.size, "md5": d.md5, "sha1": d.sha1, "sha256": d.sha256}
-                for img, d in zip(job.images, digests, strict=True)
+                {
+                    "path": img["path"],
+                    "format": img.get("format", "raw"),
+                    "size": d.size,
+                    "digests": d.digests,
+                    "windows": {"key": d.windows_key, "count": d.windows, "plan": d.plan},
+                    "verification": check,
+                }
+                for img, d, check in zip(job.images, digests, checks, strict=True)
             ],
+            "integrity": _integrity(checks),
             "artifacts": rows,
             "carved": by_type,
             "stored_new": sum(r.stored_new for r in results),
@@ -137,6 +152,13 @@ class JobManager:
             "seconds": round(seconds, 3),
             "mb_per_s": round(job.bytes_total / 1e6 / seconds, 1) if seconds > 0 else None,
         }
+
+
+def _integrity(results: list[dict[str, Any]]) -> str:
+    """The job's one word on its media: mismatch if any image mismatched, else match if
+    any was checked, else absent."""
+    words = {r["result"] for r in results}
+    return "mismatch" if "mismatch" in words else "match" if "match" in words else "absent"
 
 
 JobManagerActor = ray.remote(max_concurrency=16, num_cpus=0)(JobManager)

@@ -28,6 +28,12 @@ class Metrics:
         self.artifacts = Counter(
             "quarry_artifacts", "Files carved, by type and status", ["node", "type", "status"], registry=self.registry
         )
+        self.intake = Counter(
+            "quarry_intake_verifications",
+            "Images checked against acquisition digests, by result (match, mismatch, absent)",
+            ["result"],
+            registry=self.registry,
+        )
         self.jobs = Gauge("quarry_jobs", "Jobs known to this manager, by state", ["state"], registry=self.registry)
 
     def serve(self, port: int) -> bool:

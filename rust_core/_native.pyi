@@ -1,31 +1,49 @@
 """Type stub of the compiled extension: the Python face of Quarry's Rust core."""
 
-from collections.abc import Buffer
-from typing import Literal, TypedDict
+from collections.abc import Buffer, Sequence
+from typing import Literal
 
 __version__: str
 
 class CoreError(Exception):
     """Raised by the core for a bad argument or an unusable buffer."""
 
-class Digests(TypedDict):
-    md5: str
-    sha1: str
-    sha256: str
-    length: int
+Digests = dict[str, str | int]
+"""{algorithm name: lowercase hex, ..., "length": bytes hashed}; names are md5, sha1,
+sha256, sha512, blake3, crc32."""
+
+WindowRow = tuple[int, int, str, str]
+"""(window index, window length, algorithm, hex digest)."""
 
 class Hasher:
-    """MD5 + SHA-1 + SHA-256 of a stream of buffers, read once."""
+    """Digests of one stream, spread over threads, optionally per fixed window too."""
 
-    def __init__(self) -> None: ...
+    def __init__(
+        self,
+        algorithms: Sequence[str] | None = None,
+        window: int = 0,
+        window_algorithms: Sequence[str] | None = None,
+        threads: int = 0,
+    ) -> None:
+        """algorithms default to md5, sha1, sha256; window 0 = no windows (their digest
+        defaults to sha256); threads 0 = one per core."""
     def update(self, data: Buffer) -> None:
-        """Feed the next buffer (not copied; the GIL is released)."""
+        """Feed the next buffer (copied; the GIL is released; hashing runs behind)."""
+    def update_from_file(self, fd: int, offset: int, length: int) -> int:
+        """Feed length bytes of open file fd from offset; returns bytes fed."""
     @property
     def length(self) -> int: ...
-    def digests(self) -> Digests: ...
+    @property
+    def threads(self) -> int: ...
+    def digests(self) -> Digests:
+        """Digests of everything fed so far; the stream may go on."""
+    def finish(self) -> Digests:
+        """Final digests, closing the last partial window; no more data after."""
+    def take_windows(self) -> list[WindowRow]:
+        """Windows closed since the last call, by index."""
 
-def digest(data: Buffer) -> Digests:
-    """Digests of one buffer."""
+def digest(data: Buffer, algorithms: Sequence[str] | None = None) -> Digests:
+    """Digests of one buffer (md5, sha1, sha256 unless algorithms names others)."""
 
 Kind = Literal["jpeg", "png", "pdf", "zip"]
 Status = Literal["complete", "truncated", "need_more"]

@@ -12,6 +12,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+import rust_core
+
 
 class EvidenceError(Exception):
     """An image that cannot be processed; the message names the image and the problem."""
@@ -23,10 +25,13 @@ class ImageRef:
 
     path: str
     size: int
+    format: str = "raw"
 
 
 class RawImage:
     """A raw (dd) image or block device, read by absolute byte ranges."""
+
+    format = "raw"
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = str(path)
@@ -53,14 +58,29 @@ class RawImage:
             except OSError as exc:
                 raise EvidenceError(f"{self.path}: read error at offset {offset}: {exc.strerror}") from exc
             if not chunk:
-                raise EvidenceError(f"{self.path}: image shrank: no bytes at offset {offset} of {self.size}")
+                raise self.shrank(offset)
             chunks.append(chunk)
             offset += len(chunk)
             length -= len(chunk)
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
+    def feed(self, hasher: rust_core.Hasher, offset: int, length: int) -> int:
+        """Hand `length` media bytes from `offset` to the core's hasher, which reads them
+        itself (no copy through Python); returns the bytes fed."""
+        try:
+            return hasher.update_from_file(self._fd, offset, length)
+        except OSError as exc:
+            raise EvidenceError(f"{self.path}: read error at offset {offset}: {exc.strerror or exc}") from exc
+
+    def stored_digests(self) -> dict[str, str]:
+        """A raw image carries no acquisition digests of its own."""
+        return {}
+
+    def shrank(self, offset: int) -> EvidenceError:
+        return EvidenceError(f"{self.path}: image shrank: no bytes at offset {offset} of {self.size}")
+
     def ref(self) -> ImageRef:
-        return ImageRef(path=self.path, size=self.size)
+        return ImageRef(path=self.path, size=self.size, format=self.format)
 
     def close(self) -> None:
         if self._fd >= 0:
@@ -92,17 +112,3 @@ def _open_readonly(path: str) -> int:
         raise EvidenceError(f"{path}: not readable (permission denied)") from None
     except OSError as exc:
         raise EvidenceError(f"{path}: cannot open: {exc.strerror}") from None
-
-
-def check_images(paths: list[str]) -> list[ImageRef]:
-    """Open every image once to prove it is usable; all problems are reported together."""
-    refs, problems = [], []
-    for path in paths:
-        try:
-            with RawImage(os.path.abspath(path)) as img:
-                refs.append(img.ref())
-        except EvidenceError as exc:
-            problems.append(str(exc))
-    if problems:
-        raise EvidenceError("; ".join(problems))
-    return refs

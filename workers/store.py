@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,6 +116,25 @@ class ObjectStore:
             resp = self.client.get_object(bucket, key)
             try:
                 return resp.read()
+            finally:
+                resp.close()
+                resp.release_conn()
+        except FAILURES as exc:
+            raise self._fail(f"get {bucket}/{key}", exc) from None
+
+    def get_file(self, bucket: str, key: str, path: str) -> None:
+        """Download an object to a local file (for objects too big to hold in memory)."""
+        try:
+            self.client.fget_object(bucket, key, path)
+        except FAILURES as exc:
+            raise self._fail(f"download {bucket}/{key}", exc) from None
+
+    def iter_chunks(self, bucket: str, key: str, chunk: int = 1 << 20) -> Iterator[bytes]:
+        """An object's bytes in bounded chunks."""
+        try:
+            resp = self.client.get_object(bucket, key)
+            try:
+                yield from resp.stream(chunk)
             finally:
                 resp.close()
                 resp.release_conn()

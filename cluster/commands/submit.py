@@ -7,20 +7,46 @@ import sys
 from typing import Any
 
 from cluster import api
-from cluster.commands.common import counts_line
+from cluster.commands.common import counts_line, parse_size
 from cluster.config import load_settings
 from cluster.jobs import JobRecord
+from workers.hashing import DIGESTS, HashPlan
+
+
+def digest_names(text: str) -> list[str]:
+    names = [n.strip().lower().replace("-", "") for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in DIGESTS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown digest {', '.join(unknown) or text!r}: use {', '.join(DIGESTS)}")
+    return names
 
 
 def _bar(job: JobRecord) -> str:
     return f"{job.progress * 100:5.1f}%  {job.segments_done}/{job.segments_total} segments  {job.state}"
 
 
+def print_verification(img: dict[str, Any]) -> None:
+    v = img["verification"]
+    if v["result"] == "absent":
+        print("    intake verification: absent (no acquisition digest given or stored)")
+        return
+    for c in v["checks"]:
+        print(f"    intake {c['algorithm']} from {c['source']}: {c['result'].upper()}")
+        if c["result"] != "match":
+            print(f"      expected {c['value']}\n      computed {c['computed']}")
+
+
 def print_summary(summary: dict[str, Any]) -> None:
     print(f"job {summary['job']}  case {summary['case']}")
     for img in summary["images"]:
-        print(f"  image {img['path']}  {img['size']} bytes")
-        print(f"    md5    {img['md5']}\n    sha1   {img['sha1']}\n    sha256 {img['sha256']}")
+        print(f"  image {img['path']}  ({img['format']}, {img['size']} bytes)")
+        for name, value in img["digests"].items():
+            print(f"    {name:7}{value}")
+        windows = img["windows"]
+        if windows["count"]:
+            plan = windows["plan"]
+            print(f"    {windows['count']} windows of {plan['window']} bytes ({', '.join(plan['window_algorithms'])})")
+        print_verification(img)
     print(f"  carved files ({summary['artifacts']} in the manifest):")
     for kind, per in summary["carved"].items():
         print(counts_line(kind, per))
@@ -30,7 +56,8 @@ def print_summary(summary: dict[str, Any]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
-    job = api.submit(settings, args.case, args.images)
+    plan = HashPlan(tuple(args.digests), args.window, tuple(args.window_digests))
+    job = api.submit(settings, args.case, args.images, plan, args.expect, args.expect_list)
     print(f"job {job.id} submitted for case {job.case} ({len(job.images)} image(s), {job.bytes_total} bytes)")
     if args.no_wait:
         return 0
@@ -49,6 +76,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"job {job.id} failed: {job.error}", file=sys.stderr)
         return 1
     print_summary(job.summary)
+    if job.summary["integrity"] == "mismatch":
+        print(
+            f"quarry: INTEGRITY MISMATCH in job {job.id}: an image's media digest differs from its acquisition "
+            "digest (see above); the results are kept",
+            file=sys.stderr,
+        )
+        return 3
     return 0
 
 
@@ -57,4 +91,30 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--case", required=True, help="case the images belong to")
     s.add_argument("images", nargs="+", help="raw image files (or block devices)")
     s.add_argument("--no-wait", action="store_true", help="return once the job is recorded and started")
+    s.add_argument(
+        "--digests",
+        type=digest_names,
+        default=list(HashPlan.algorithms),
+        help=f"image digests, comma-separated, from {','.join(DIGESTS)} (default md5,sha1,sha256; sha256 always)",
+    )
+    s.add_argument(
+        "--window", type=parse_size, default=HashPlan.window, help="piecewise hash window (default 1MiB; 0 = none)"
+    )
+    s.add_argument(
+        "--window-digests", type=digest_names, default=list(HashPlan.window_algorithms), help="default sha256"
+    )
+    s.add_argument(
+        "--expect",
+        action="append",
+        default=[],
+        metavar="ALG:HEX",
+        help="acquisition digest of the (one) image, e.g. md5:0123...; repeatable",
+    )
+    s.add_argument(
+        "--expect-list",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="md5sum/sha1sum/sha256sum-style list naming the images (by path or file name)",
+    )
     s.set_defaults(func=run)

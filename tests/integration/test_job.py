@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 
 import pyarrow.parquet as pq
 import pytest
@@ -25,8 +26,6 @@ def first_job(settings, store, forged):
 
 def manifest_rows(store, job):
     data = store.get_bytes(RESULTS, manifest_key(job.case, job.id))
-    import io
-
     return pq.read_table(io.BytesIO(data)).to_pylist()
 
 
@@ -34,9 +33,24 @@ def test_image_digests_equal_hashlib(first_job, forged):
     path, _ = forged
     data = path.read_bytes()
     img = first_job.summary["images"][0]
-    assert img["md5"] == hashlib.md5(data).hexdigest()
-    assert img["sha1"] == hashlib.sha1(data).hexdigest()
-    assert img["sha256"] == hashlib.sha256(data).hexdigest()
+    assert img["digests"] == {
+        "md5": hashlib.md5(data).hexdigest(),
+        "sha1": hashlib.sha1(data).hexdigest(),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+    assert img["verification"] == {"result": "absent", "checks": []}
+
+
+def test_window_digests_are_kept_beside_the_results(first_job, store, forged):
+    path, _ = forged
+    data = path.read_bytes()
+    windows = first_job.summary["images"][0]["windows"]
+    rows = pq.read_table(io.BytesIO(store.get_bytes(RESULTS, windows["key"]))).to_pylist()
+    window = windows["plan"]["window"]
+    assert window == 1 << 20 and len(rows) == windows["count"] == len(data) // window
+    for r in rows:
+        assert r["offset"] == r["index"] * window
+        assert r["sha256"] == hashlib.sha256(data[r["offset"] : r["offset"] + r["length"]]).hexdigest()
 
 
 def test_every_intact_planted_file_is_in_minio_byte_exact(first_job, store, forged):

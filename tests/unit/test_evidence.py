@@ -5,7 +5,8 @@ import os
 import pytest
 
 from cluster.planning import plan_segments
-from workers.evidence import EvidenceError, ImageRef, RawImage, check_images
+from workers.evidence import EvidenceError, ImageRef, RawImage
+from workers.images import check_images
 
 
 def test_read_at_returns_the_planted_bytes(tmp_path):
