@@ -4,6 +4,6 @@ The compiled extension is ``rust_core._native``; this package re-exports its fac
 callers import ``rust_core`` and never the private module.
 """
 
-from rust_core._native import Carve, Carver, CoreError, Hasher, __version__, digest
+from rust_core._native import Carve, Carver, CoreError, Hasher, HashSet, HashSetBuilder, __version__, digest
 
-__all__ = ["Carve", "Carver", "CoreError", "Hasher", "__version__", "digest"]
+__all__ = ["Carve", "Carver", "CoreError", "Hasher", "HashSet", "HashSetBuilder", "__version__", "digest"]

@@ -1,7 +1,9 @@
 """Type stub of the compiled extension: the Python face of Quarry's Rust core."""
 
+import os
+import pathlib
 from collections.abc import Buffer, Sequence
-from typing import Literal
+from typing import Literal, TypedDict
 
 __version__: str
 
@@ -67,3 +69,47 @@ class Carver:
         """Carves whose header starts in data[:owned_len]; data[0] is image offset base."""
     def carve_at(self, data: Buffer, base: int, kind: str, at_eof: bool) -> Carve | None:
         """Carve a file of kind whose header is at data[0] (after a need_more hit)."""
+
+HashAlgorithm = Literal["md5", "sha1", "sha256"]
+
+class HashSetStats(TypedDict):
+    added: int
+    count: int
+    runs: int
+
+class HashSet:
+    """A known-file set file, memory-mapped: sorted unique digests of one algorithm with
+    a bucket index (width + at most 1 byte per digest); processes share the mapping."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        """Open the set file; CoreError names the file and the problem if it is damaged."""
+    @property
+    def algorithm(self) -> HashAlgorithm: ...
+    @property
+    def count(self) -> int: ...
+    @property
+    def width(self) -> int: ...
+    @property
+    def path(self) -> pathlib.Path: ...
+    @property
+    def file_bytes(self) -> int: ...
+    def contains(self, digest: str | Buffer) -> bool:
+        """Whether the set holds digest: hex text (either case) or raw bytes."""
+    def contains_many(self, digests: Buffer) -> bytes:
+        """Raw digests laid end to end -> one byte per digest, 1 where found (GIL released)."""
+    def verify(self) -> None:
+        """Check every digest's order and bucket in one pass; CoreError if damaged."""
+    def __len__(self) -> int: ...
+
+class HashSetBuilder:
+    """Builds a set file in bounded memory: sorted runs of run_bytes on disk, merged."""
+
+    def __init__(self, algorithm: HashAlgorithm, run_dir: str | os.PathLike[str], run_bytes: int = ...) -> None: ...
+    @property
+    def algorithm(self) -> HashAlgorithm: ...
+    @property
+    def added(self) -> int: ...
+    def add(self, digests: Buffer) -> None:
+        """Add raw digests laid end to end (GIL released)."""
+    def finish(self, path: str | os.PathLike[str]) -> HashSetStats:
+        """Write the set file at path (atomically); the builder is spent after."""

@@ -5,6 +5,7 @@
 
 pub mod carve;
 pub mod hashing;
+pub mod hashset;
 
 #[cfg(feature = "python")]
 mod python;

@@ -4,6 +4,7 @@ mod buffer;
 mod carver;
 mod errors;
 mod hasher;
+mod hashset;
 
 use pyo3::prelude::*;
 
@@ -15,5 +16,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<carver::Carver>()?;
     m.add_class::<carver::Carve>()?;
     m.add_function(wrap_pyfunction!(hasher::digest, m)?)?;
+    m.add_class::<hashset::PyHashSet>()?;
+    m.add_class::<hashset::PyHashSetBuilder>()?;
     Ok(())
 }
