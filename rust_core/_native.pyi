@@ -113,3 +113,37 @@ class HashSetBuilder:
         """Add raw digests laid end to end (GIL released)."""
     def finish(self, path: str | os.PathLike[str]) -> HashSetStats:
         """Write the set file at path (atomically); the builder is spent after."""
+
+class SsdeepHasher:
+    """Streaming ssdeep (CTPH) digest, the same string the ssdeep 2.14.1 tool prints."""
+
+    def __init__(self) -> None: ...
+    def update(self, data: Buffer) -> None:
+        """Feed the next buffer (not copied; the GIL is released)."""
+    @property
+    def length(self) -> int: ...
+    def digest(self) -> str:
+        """The digest so far ("blocksize:part1:part2"); more may follow."""
+
+class TlshHasher:
+    """Streaming TLSH digest ("T1" + 70 hex digits), the same string py-tlsh gives."""
+
+    def __init__(self) -> None: ...
+    def update(self, data: Buffer) -> None:
+        """Feed the next buffer (not copied; the GIL is released)."""
+    @property
+    def length(self) -> int: ...
+    def digest(self) -> str | None:
+        """The digest so far, or None where TLSH has none (under 50 bytes, too little variety)."""
+
+def ssdeep_digest(data: Buffer) -> str:
+    """ssdeep digest of one buffer."""
+
+def ssdeep_compare(a: str, b: str) -> int:
+    """Match score 0..100 of two ssdeep digests; CoreError if one is malformed."""
+
+def tlsh_digest(data: Buffer) -> str | None:
+    """TLSH digest of one buffer, or None (under 50 bytes, too little variety)."""
+
+def tlsh_diff(a: str, b: str) -> int:
+    """TLSH distance (0 = same), length included; CoreError if a digest is malformed."""

@@ -6,6 +6,7 @@
 pub mod carve;
 pub mod hashing;
 pub mod hashset;
+pub mod similarity;
 
 #[cfg(feature = "python")]
 mod python;

@@ -5,6 +5,7 @@ mod carver;
 mod errors;
 mod hasher;
 mod hashset;
+mod similarity;
 
 use pyo3::prelude::*;
 
@@ -18,5 +19,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(hasher::digest, m)?)?;
     m.add_class::<hashset::PyHashSet>()?;
     m.add_class::<hashset::PyHashSetBuilder>()?;
+    m.add_class::<similarity::SsdeepHasher>()?;
+    m.add_class::<similarity::TlshHasher>()?;
+    m.add_function(wrap_pyfunction!(similarity::ssdeep_digest, m)?)?;
+    m.add_function(wrap_pyfunction!(similarity::ssdeep_compare, m)?)?;
+    m.add_function(wrap_pyfunction!(similarity::tlsh_digest, m)?)?;
+    m.add_function(wrap_pyfunction!(similarity::tlsh_diff, m)?)?;
     Ok(())
 }
