@@ -24,6 +24,12 @@ def _filesystem(config: StoreConfig) -> fs.S3FileSystem:
     )
 
 
+def is_known_good(row: dict[str, Any]) -> bool:
+    """Whether a manifest row matched only known-good hash sets (hidden from default queries;
+    manifests written before hash sets have no `known` column and show everything)."""
+    return row.get("known") == "good"
+
+
 def find_by_sha256(store: ObjectStore, sha256: str, case: str | None = None) -> Iterator[dict[str, Any]]:
     """Every job, image and offset that holds content with this SHA-256."""
     sha256 = sha256.lower()

@@ -34,6 +34,12 @@ class Metrics:
             ["result"],
             registry=self.registry,
         )
+        self.known_bad_hits = Counter(
+            "quarry_known_bad_hits",
+            "Artifacts matching a known-bad hash set, by node and set",
+            ["node", "set"],
+            registry=self.registry,
+        )
         self.jobs = Gauge("quarry_jobs", "Jobs known to this manager, by state", ["state"], registry=self.registry)
 
     def serve(self, port: int) -> bool:

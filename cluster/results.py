@@ -1,13 +1,17 @@
-"""Assemble a job's manifest from its segment parts, one part in memory at a time."""
+"""Assemble a job's manifest from its segment parts, one part in memory at a time, and
+sum what the segments found in the known-file hash sets for the job's summary."""
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections import Counter
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from workers.carving import SegmentResult
 from workers.manifest import MANIFEST_SCHEMA, read_part
 from workers.store import RESULTS, ObjectStore
 
@@ -41,3 +45,26 @@ def write_manifest(store: ObjectStore, case: str, job_id: str, part_keys: list[s
     finally:
         os.unlink(path)
     return rows
+
+
+KNOWN_BAD_LISTED = 1000  # hits listed in the summary; the manifest has them all
+
+
+def known_files_summary(results: list[SegmentResult]) -> dict[str, Any]:
+    """The summary's `known_files`: sets and versions used, known-good and known-bad counts,
+    and the known-bad hits themselves (the first KNOWN_BAD_LISTED, in image order)."""
+    sets: dict[str, dict[str, Any]] = {}
+    by_set: Counter[str] = Counter()
+    for r in results:
+        by_set.update(r.known_bad)
+        for name, used in r.hash_sets.items():
+            entry = sets.setdefault(name, {"kind": used["kind"], "versions": set()})
+            entry["versions"].add(used["version"])
+    hits = sorted((h for r in results for h in r.known_bad_hits), key=lambda h: (h["image_index"], h["offset"]))
+    return {
+        "sets": {n: {"kind": e["kind"], "versions": sorted(e["versions"])} for n, e in sorted(sets.items())},
+        "known_good": sum(r.known_good for r in results),
+        "known_bad": len(hits),
+        "known_bad_by_set": dict(sorted(by_set.items())),
+        "known_bad_hits": hits[:KNOWN_BAD_LISTED],
+    }

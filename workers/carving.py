@@ -14,17 +14,19 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import ray
 
 import rust_core
 from workers.evidence import ImageRef, RawImage
+from workers.known_files import KNOWN_BAD, KnownFiles, known_files_for_job
 from workers.manifest import part_bytes
 from workers.steps import JobContext, current_node
 from workers.store import RESULTS, ObjectStore, StoreConfig
 
 STEP = "scan_segment"
-VERSION = "1"
+VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,10 @@ class SegmentResult:
     found: Counter[str] = field(default_factory=Counter)
     stored_new: int = 0
     stored_existing: int = 0
+    known_good: int = 0
+    known_bad: Counter[str] = field(default_factory=Counter)  # artifacts per known-bad set
+    known_bad_hits: list[dict[str, Any]] = field(default_factory=list)
+    hash_sets: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> kind, version
 
 
 @functools.cache
@@ -82,6 +88,21 @@ def carve_segment(
             yield carve, memoryview(reread)[: carve.length]
 
 
+def mark_known(known: KnownFiles, rows: list[dict[str, Any]], result: SegmentResult) -> None:
+    """Look every artifact up in the hash sets in use: fill `known_sets` and `known` in
+    each row, and count known-good and known-bad hits in the result."""
+    result.hash_sets = known.versions()
+    for row, names in zip(rows, known.match_many(rows), strict=True):
+        row["known_sets"], row["known"] = names, known.verdict(names)
+        if row["known"] == "good":
+            result.known_good += 1
+        elif row["known"] == "bad":
+            bad = [n for n in names if known.kinds[n] == KNOWN_BAD]
+            result.known_bad.update(bad)
+            hit = {k: row[k] for k in ("image_index", "offset", "length", "type", "sha256")}
+            result.known_bad_hits.append({**hit, "sets": bad})
+
+
 def scan_segment_local(config: StoreConfig, ctx: JobContext, image: ImageRef, seg: Segment) -> SegmentResult:
     started = time.monotonic()
     carver, store = _carver(), _store(config)
@@ -112,6 +133,7 @@ def scan_segment_local(config: StoreConfig, ctx: JobContext, image: ImageRef, se
                     "step_version": f"{VERSION}+core{rust_core.__version__}",
                 }
             )
+    mark_known(known_files_for_job(config, ctx.job_id), rows, result)
     store.put_bytes(RESULTS, result.part_key, part_bytes(rows), "application/vnd.apache.parquet")
     result.seconds = time.monotonic() - started
     return result

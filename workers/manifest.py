@@ -27,6 +27,8 @@ PART_SCHEMA = pa.schema(
         ("sha256", pa.string()),
         ("step", pa.string()),
         ("step_version", pa.string()),
+        ("known_sets", pa.list_(pa.string())),  # names of the hash sets holding the artifact
+        ("known", pa.string()),  # "bad" (any known-bad set), "good" (only known-good), or null
     ]
 )
 

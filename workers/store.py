@@ -19,7 +19,8 @@ from minio.error import S3Error
 ARTIFACTS = "quarry-artifacts"
 RESULTS = "quarry-results"
 JOURNAL = "quarry-journal"
-BUCKETS = (ARTIFACTS, RESULTS, JOURNAL)
+HASHSETS = "quarry-hashsets"
+BUCKETS = (ARTIFACTS, RESULTS, JOURNAL, HASHSETS)
 # What a request to MinIO can raise when the server is down, unreachable or refuses.
 FAILURES = (S3Error, urllib3.exceptions.HTTPError, OSError)
 
@@ -140,6 +141,13 @@ class ObjectStore:
                 resp.release_conn()
         except FAILURES as exc:
             raise self._fail(f"get {bucket}/{key}", exc) from None
+
+    def remove(self, bucket: str, key: str) -> None:
+        """Delete one object (absent is fine: the outcome is the same)."""
+        try:
+            self.client.remove_object(bucket, key)
+        except FAILURES as exc:
+            raise self._fail(f"remove {bucket}/{key}", exc) from None
 
     def put_json(self, bucket: str, key: str, doc: dict[str, Any]) -> None:
         data = json.dumps(doc, indent=1, sort_keys=True).encode()

@@ -97,11 +97,14 @@ def store(minio: MinioServer) -> ObjectStore:
 
 
 @pytest.fixture(scope="session")
-def ray_cluster() -> Iterator[dict]:
-    """A real local Ray, owned by this test process."""
+def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """A real local Ray, owned by this test process (its workers keep hash set files in a
+    throw-away cache, not the user's)."""
+    os.environ["QUARRY_HASHSET_CACHE"] = str(tmp_path_factory.mktemp("hashset-cache"))
     ctx = ray.init(address="local", num_cpus=2, include_dashboard=False, namespace="quarry", log_to_driver=False)
     yield ctx.address_info
     ray.shutdown()
+    os.environ.pop("QUARRY_HASHSET_CACHE", None)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,230 @@
+"""Known-file hash sets on a worker: which sets are current, a node-local copy, lookups.
+
+MinIO layout (bucket quarry-hashsets), written by `quarry hashset import`:
+
+    <name>/<version>/<algorithm>.qhs   set files (rust_core.HashSet format)
+    <name>/<version>/meta.json         what was imported, from what, when
+    <name>/current.json                the version in use (a copy of its meta.json),
+                                       written last, so a failed import changes nothing
+
+A worker reads the current pointers once per job, downloads each set file once per node
+into a content-addressed cache (checked against its SHA-256, then renamed into place),
+and maps it; every worker process on the node shares the mapping through the page cache.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import hashlib
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import rust_core
+from workers.store import HASHSETS, ObjectStore, StoreConfig
+
+KNOWN_GOOD = "known-good"
+KNOWN_BAD = "known-bad"
+KINDS = (KNOWN_GOOD, KNOWN_BAD)
+VERDICTS = {KNOWN_BAD: "bad", KNOWN_GOOD: "good"}  # the manifest's `known` column
+STALE_SECONDS = 24 * 3600  # cached files no current set uses are removed after this long
+
+
+def current_key(name: str) -> str:
+    return f"{name}/current.json"
+
+
+def meta_key(name: str, version: str) -> str:
+    return f"{name}/{version}/meta.json"
+
+
+def file_key(name: str, version: str, algorithm: str) -> str:
+    return f"{name}/{version}/{algorithm}.qhs"
+
+
+class KnownFilesError(Exception):
+    """A published set cannot be used on this node (a download that does not match)."""
+
+
+@dataclass(frozen=True)
+class SetFile:
+    """One algorithm's set file of a version, as published."""
+
+    algorithm: str
+    key: str
+    count: int
+    bytes: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class SetInfo:
+    """One version of a set: its metadata (meta.json, and current.json when in use)."""
+
+    name: str
+    kind: str
+    version: str
+    format: str
+    rows: int
+    imported_at: str
+    source: dict[str, Any]
+    files: tuple[SetFile, ...]
+
+    @property
+    def count(self) -> int:
+        return sum(f.count for f in self.files)
+
+    @property
+    def bytes(self) -> int:
+        return sum(f.bytes for f in self.files)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "version": self.version,
+            "format": self.format,
+            "rows": self.rows,
+            "imported_at": self.imported_at,
+            "source": self.source,
+            "files": {
+                f.algorithm: {"key": f.key, "count": f.count, "bytes": f.bytes, "sha256": f.sha256} for f in self.files
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any]) -> SetInfo:
+        files = tuple(SetFile(algorithm, **f) for algorithm, f in sorted(doc["files"].items()))
+        fields = ("name", "kind", "version", "format", "rows", "imported_at", "source")
+        return cls(*(doc[k] for k in fields), files=files)
+
+
+def current_sets(store: ObjectStore) -> list[SetInfo]:
+    """The version in use of every set, by name."""
+    return [SetInfo.from_dict(store.get_json(HASHSETS, key)) for key in store.list_keys(HASHSETS, "", "/current.json")]
+
+
+def cache_dir() -> Path:
+    """This node's copy of set files: $QUARRY_HASHSET_CACHE, else ~/.cache/quarry/hashsets."""
+    return Path(os.environ.get("QUARRY_HASHSET_CACHE") or Path.home() / ".cache" / "quarry" / "hashsets")
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def local_copy(store: ObjectStore, f: SetFile, cache: Path) -> Path:
+    """The node's copy of a set file, downloaded once (one process at a time per node) and
+    named by its SHA-256, so a copy is never stale and never half-written."""
+    path = cache / f"{f.sha256}.qhs"
+    if not path.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        with open(cache / ".download.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not path.exists():
+                partial = cache / f"{f.sha256}.{os.getpid()}.partial"
+                try:
+                    store.get_file(HASHSETS, f.key, str(partial))
+                    got = _sha256(partial)
+                    if got != f.sha256:
+                        where = f"{HASHSETS}/{f.key}"
+                        raise KnownFilesError(f"{where}: downloaded copy has sha256 {got}, expected {f.sha256}")
+                    os.replace(partial, path)
+                finally:
+                    partial.unlink(missing_ok=True)
+    os.utime(path)  # in use: spared by prune()
+    return path
+
+
+def prune(cache: Path, keep: set[Path], stale_seconds: float = STALE_SECONDS) -> None:
+    """Remove cached files no current set uses once they have been idle a while (a process
+    still mapping one keeps its mapping; the next job fetches a current one anyway)."""
+    if not cache.is_dir():
+        return
+    cutoff = time.time() - stale_seconds
+    for path in cache.iterdir():
+        if path.suffix in (".qhs", ".partial") and path not in keep:
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+            except FileNotFoundError:
+                pass
+
+
+@dataclass(frozen=True)
+class LoadedSet:
+    info: SetInfo
+    by_algorithm: dict[str, rust_core.HashSet]
+
+
+class KnownFiles:
+    """The sets a job's artifacts are looked up in."""
+
+    def __init__(self, loaded: Sequence[LoadedSet]) -> None:
+        self.loaded = tuple(sorted(loaded, key=lambda s: s.info.name))
+        self.kinds = {s.info.name: s.info.kind for s in self.loaded}
+
+    def versions(self) -> dict[str, dict[str, str]]:
+        """{set name: {"kind", "version"}} of the sets in use (provenance for the summary)."""
+        return {s.info.name: {"kind": s.info.kind, "version": s.info.version} for s in self.loaded}
+
+    def match_many(self, digests: Sequence[Mapping[str, Any]]) -> list[list[str]]:
+        """For each artifact (a mapping with md5/sha1/sha256 hex), the names of the sets
+        holding it, looked up in one batch per set file."""
+        matched: list[list[str]] = [[] for _ in digests]
+        if not digests:
+            return matched
+        for loaded in self.loaded:
+            hits: bytes | None = None
+            for algorithm, hs in loaded.by_algorithm.items():
+                found = hs.contains_many(b"".join(bytes.fromhex(d[algorithm]) for d in digests))
+                hits = found if hits is None else bytes(a | b for a, b in zip(hits, found, strict=True))
+            for i, hit in enumerate(hits or b""):
+                if hit:
+                    matched[i].append(loaded.info.name)
+        return matched
+
+    def verdict(self, names: Sequence[str]) -> str | None:
+        """The manifest's `known`: bad if any matching set is known-bad, else good if any
+        matched, else None."""
+        kinds = {self.kinds[n] for n in names}
+        return "bad" if KNOWN_BAD in kinds else "good" if kinds else None
+
+
+class NodeSets:
+    """The sets one worker process has open; it asks MinIO which are current once per job."""
+
+    def __init__(self, store: ObjectStore, cache: Path) -> None:
+        self.store, self.cache = store, cache
+        self.opened: dict[str, rust_core.HashSet] = {}  # by file SHA-256
+        self.job: str | None = None
+        self.known = KnownFiles([])
+
+    def for_job(self, job_id: str) -> KnownFiles:
+        if job_id == self.job:
+            return self.known
+        loaded, opened = [], {}
+        for info in current_sets(self.store):
+            by_algorithm = {}
+            for f in info.files:
+                hs = self.opened.get(f.sha256) or rust_core.HashSet(local_copy(self.store, f, self.cache))
+                by_algorithm[f.algorithm] = opened[f.sha256] = hs
+            loaded.append(LoadedSet(info, by_algorithm))
+        prune(self.cache, {hs.path for hs in opened.values()})
+        self.opened, self.known, self.job = opened, KnownFiles(loaded), job_id
+        return self.known
+
+
+@functools.cache
+def _node_sets(config: StoreConfig) -> NodeSets:
+    return NodeSets(ObjectStore(config), cache_dir())
+
+
+def known_files_for_job(config: StoreConfig, job_id: str) -> KnownFiles:
+    """The current sets, opened once per worker process and job."""
+    return _node_sets(config).for_job(job_id)
