@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import rust_core
+from cluster.hashsets.build import RUN_BYTES
 
 WIDTH = 32
 CHUNK = 1_000_000  # digests generated, added or looked up at a time
@@ -41,7 +42,7 @@ def bench_hashset_lookups(
         path = Path(tmp) / "bench.qhs"
         rss_before = _peak_rss_mib()
         started = time.perf_counter()
-        builder = rust_core.HashSetBuilder("sha256", tmp)
+        builder = rust_core.HashSetBuilder("sha256", tmp, RUN_BYTES)  # as an import builds
         for i in range(chunks):
             builder.add(_chunk(seed, i, min(CHUNK, set_size - i * CHUNK)))
         stats = builder.finish(path)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import subprocess
 import sys
 import urllib.request
@@ -172,3 +173,23 @@ def test_a_failed_reimport_leaves_the_previous_version_in_use(env, store, settin
     again = run_job(settings, forged, "case-known-again")
     assert_marks_exactly(manifest_rows(store, again), planted)
     assert again.summary["known_files"]["sets"]["planted-bad"]["versions"] == ["1"]
+
+
+def test_remove_stops_using_a_set_and_deletes_its_versions(env, store, planted, tmp_path):
+    source = tmp_path / "scratch.md5"
+    source.write_text(f"{planted['good'][0]['md5']}  x\n")
+    for version in ("a", "b"):
+        r = quarry(
+            ["hashset", "import", "--name", "scratch", "--kind", "known-good", "--version", version, str(source)], env
+        )
+        assert r.returncode == 0, r.stderr
+    r = quarry(["hashset", "list", "--versions", "scratch", "--json"], env)
+    assert [json.loads(line)["version"] for line in r.stdout.splitlines()] == ["a", "b"]
+    assert current_version(store, "scratch").version == "b"
+    r = quarry(["hashset", "import", "--name", "scratch", "--kind", "known-good", "--version", "b", str(source)], env)
+    assert r.returncode == 2 and "already has version b" in r.stderr
+    r = quarry(["hashset", "remove", "scratch"], env)
+    assert r.returncode == 0, r.stderr
+    assert store.list_keys(HASHSETS, "scratch/") == []
+    r = quarry(["hashset", "remove", "scratch"], env)
+    assert r.returncode == 2 and "no hash set named 'scratch'" in r.stderr
