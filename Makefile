@@ -32,7 +32,7 @@ down:
 	deploy/local-down.sh
 
 bench:              ## benchmarks against the peers a lab would use (on demand, never in `make test`)
-	$(PY) bench/run.py
+	$(PY) -m bench.run
 
 clean:
 	rm -rf target $(VENV) .pytest_cache .ruff_cache
