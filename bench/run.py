@@ -14,9 +14,10 @@ from pathlib import Path
 from bench.carving import bench_carving
 from bench.common import ensure_peers, warm_cache
 from bench.hashing import bench_hashing
+from bench.hashsets import bench_hashset_lookups
 from cluster.forge import forge_image
 
-ALL = ("hashing", "carving")
+ALL = ("hashing", "carving", "hashsets")
 
 
 def main() -> None:
@@ -24,6 +25,8 @@ def main() -> None:
     ap.add_argument("--size-mib", type=int, default=1024, help="forged image size (default 1024)")
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--repeat", type=int, default=2, help="runs per contender; the best counts (default 2)")
+    ap.add_argument("--set-size", type=int, default=50_000_000, help="hash set digests (default 50M)")
+    ap.add_argument("--lookups", type=int, default=10_000_000, help="lookups against it (default 10M)")
     ap.add_argument("--only", default=",".join(ALL), help=f"comma-separated subset of {','.join(ALL)}")
     args = ap.parse_args()
     only = [b.strip() for b in args.only.split(",") if b.strip()]
@@ -33,15 +36,20 @@ def main() -> None:
     ensure_peers()
     figures: dict[str, object] = {}
     with tempfile.TemporaryDirectory(prefix="quarry-bench-") as tmp:
-        image = Path(tmp) / "bench.img"
-        key = forge_image(image, args.size_mib << 20, args.seed)
-        warm_cache(image)
-        print(f"input: forged image {args.size_mib} MiB, seed {args.seed}, {len(key['items'])} planted items\n")
-        if "hashing" in only:
-            figures["hashing"] = bench_hashing(image, key["sha256"], args.repeat)
-            print()
-        if "carving" in only:
-            figures["carving"] = bench_carving(image, key, Path(tmp))
+        if {"hashing", "carving"} & set(only):
+            image = Path(tmp) / "bench.img"
+            key = forge_image(image, args.size_mib << 20, args.seed)
+            warm_cache(image)
+            print(f"input: forged image {args.size_mib} MiB, seed {args.seed}, {len(key['items'])} planted items\n")
+            if "hashing" in only:
+                figures["hashing"] = bench_hashing(image, key["sha256"], args.repeat)
+                print()
+            if "carving" in only:
+                figures["carving"] = bench_carving(image, key, Path(tmp))
+                print()
+            image.unlink()
+        if "hashsets" in only:
+            figures["hashsets"] = bench_hashset_lookups(args.set_size, args.lookups, tmp)
             print()
     print(json.dumps(figures))
 

@@ -20,7 +20,7 @@ from cluster.intake import verify
 from cluster.jobs import JobRecord, Journal
 from cluster.metrics import Metrics
 from cluster.planning import plan_segments
-from cluster.results import summary_key, write_manifest
+from cluster.results import known_files_summary, summary_key, write_manifest
 from workers import carving, hashing
 from workers.carving import SegmentResult
 from workers.hashing import HashPlan, ImageDigests
@@ -115,6 +115,8 @@ class JobManager:
         for kind_status, n in r.found.items():
             kind, status = kind_status.split("/")
             m.artifacts.labels(r.node, kind, status).inc(n)
+        for set_name, n in r.known_bad.items():
+            m.known_bad_hits.labels(r.node, set_name).inc(n)
 
     @staticmethod
     def _summary(
@@ -145,6 +147,7 @@ class JobManager:
             "integrity": _integrity(checks),
             "artifacts": rows,
             "carved": by_type,
+            "known_files": known_files_summary(results),
             "stored_new": sum(r.stored_new for r in results),
             "stored_existing": sum(r.stored_existing for r in results),
             "segments": len(results),

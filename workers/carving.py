@@ -19,14 +19,15 @@ from typing import Any
 import ray
 
 import rust_core
-from workers.evidence import ImageRef, RawImage
+from workers.evidence import ImageRef
+from workers.images import MediaImage, open_image
 from workers.known_files import KNOWN_BAD, KnownFiles, known_files_for_job
 from workers.manifest import part_bytes
 from workers.steps import JobContext, current_node
 from workers.store import RESULTS, ObjectStore, StoreConfig
 
 STEP = "scan_segment"
-VERSION = "2"
+VERSION = "3"
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def part_key(ctx: JobContext, seg: Segment) -> str:
 
 
 def carve_segment(
-    carver: rust_core.Carver, img: RawImage, seg: Segment
+    carver: rust_core.Carver, img: MediaImage, seg: Segment
 ) -> Iterator[tuple[rust_core.Carve, memoryview]]:
     """Each file whose header lies in the segment, with its bytes, re-reading past the window."""
     window = img.read_at(seg.start, seg.length + seg.overlap)
@@ -86,6 +87,15 @@ def carve_segment(
         carve = carver.carve_at(reread, hit.offset, hit.kind, hit.offset + len(reread) == img.size)
         if carve is not None:
             yield carve, memoryview(reread)[: carve.length]
+
+
+def artifact_digests(data: memoryview) -> dict[str, Any]:
+    """What the manifest records of an artifact's content: MD5, SHA-1, SHA-256 to identify
+    it, ssdeep and TLSH to rank similar ones (TLSH is None under 50 bytes or too uniform)."""
+    out: dict[str, Any] = rust_core.digest(data)
+    out["ssdeep"] = rust_core.ssdeep_digest(data)
+    out["tlsh"] = rust_core.tlsh_digest(data)
+    return out
 
 
 def mark_known(known: KnownFiles, rows: list[dict[str, Any]], result: SegmentResult) -> None:
@@ -108,9 +118,9 @@ def scan_segment_local(config: StoreConfig, ctx: JobContext, image: ImageRef, se
     carver, store = _carver(), _store(config)
     result = SegmentResult(seg.image_index, seg.index, seg.length, current_node(), 0.0, part_key(ctx, seg))
     rows = []
-    with RawImage(image.path) as img:
+    with open_image(image.path) as img:
         for carve, data in carve_segment(carver, img, seg):
-            digests = rust_core.digest(data)
+            digests = artifact_digests(data)
             if store.put_artifact(digests["sha256"], data):
                 result.stored_new += 1
             else:
@@ -129,6 +139,8 @@ def scan_segment_local(config: StoreConfig, ctx: JobContext, image: ImageRef, se
                     "md5": digests["md5"],
                     "sha1": digests["sha1"],
                     "sha256": digests["sha256"],
+                    "ssdeep": digests["ssdeep"],
+                    "tlsh": digests["tlsh"],
                     "step": STEP,
                     "step_version": f"{VERSION}+core{rust_core.__version__}",
                 }

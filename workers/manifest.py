@@ -25,6 +25,8 @@ PART_SCHEMA = pa.schema(
         ("md5", pa.string()),
         ("sha1", pa.string()),
         ("sha256", pa.string()),
+        ("ssdeep", pa.string()),  # ssdeep-compatible CTPH digest
+        ("tlsh", pa.string()),  # TLSH (T1...), null for content too short or too uniform
         ("step", pa.string()),
         ("step_version", pa.string()),
         ("known_sets", pa.list_(pa.string())),  # names of the hash sets holding the artifact

@@ -1,4 +1,4 @@
-"""`quarry find`: where an artifact was found."""
+"""`quarry find`: where an artifact was found, or which artifacts resemble it."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from cluster.catalog import find_by_sha256, is_known_good
 from cluster.config import load_settings
+from cluster.similar import find_similar
 from workers.store import ObjectStore
 
 
@@ -18,8 +19,32 @@ def _known(row: dict[str, Any]) -> str:
     return f"  known-{row['known']} ({', '.join(row['known_sets'])})"
 
 
+def run_similar(store: ObjectStore, args: argparse.Namespace) -> int:
+    ref, rows = find_similar(
+        store, args.similar_to, args.case, args.limit, args.min_ssdeep, args.max_tlsh, args.include_known
+    )
+    if args.json:
+        for row in rows:
+            print(json.dumps(row))
+        return 0 if rows else 1
+    print(f"similar to {ref.sha256}  ssdeep {ref.ssdeep}  tlsh {ref.tlsh or '-'}")
+    print(f"{'SSDEEP':>6} {'TLSH':>5}  SHA256            TYPE  LENGTH      WHERE")
+    for r in rows:
+        distance = "-" if r["tlsh_distance"] is None else r["tlsh_distance"]
+        print(
+            f"{r['ssdeep_score']:6} {distance:>5}  {r['sha256'][:16]}  {r['type']:5} {r['length']:<10}  "
+            f"{r['case']}/{r['job']} {r['image_path']} @{r['offset']}{_known(r)}"
+        )
+    if not rows:
+        print("no similar artifact found", file=sys.stderr)
+        return 1
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     store = ObjectStore(load_settings().store)
+    if args.similar_to:
+        return run_similar(store, args)
     count = hidden = 0
     for row in find_by_sha256(store, args.sha256, args.case):
         if is_known_good(row) and not args.include_known:
@@ -42,8 +67,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    q = sub.add_parser("find", help="where an artifact was found")
-    q.add_argument("--sha256", required=True, help="SHA-256 of the artifact")
+    q = sub.add_parser("find", help="where an artifact was found, or which artifacts resemble it")
+    what = q.add_mutually_exclusive_group(required=True)
+    what.add_argument("--sha256", help="SHA-256 of the artifact")
+    what.add_argument("--similar-to", metavar="SHA256", help="rank artifacts by similarity to this one")
+    q.add_argument("--limit", type=int, default=20, help="with --similar-to: how many (default 20)")
+    q.add_argument("--min-ssdeep", type=int, default=1, help="with --similar-to: lowest ssdeep score (default 1)")
+    q.add_argument("--max-tlsh", type=int, default=100, help="with --similar-to: largest TLSH distance (default 100)")
     q.add_argument("--case", help="only this case")
     q.add_argument("--json", action="store_true", help="one JSON object per line")
     q.add_argument("--include-known", action="store_true", help="show artifacts of known-good hash sets too")

@@ -50,6 +50,12 @@ def print_summary(summary: dict[str, Any]) -> None:
     print(f"  carved files ({summary['artifacts']} in the manifest):")
     for kind, per in summary["carved"].items():
         print(counts_line(kind, per))
+    known = summary.get("known_files") or {}
+    if known.get("known_good"):
+        print(f"  known-good (hidden from find): {known['known_good']}")
+    if known.get("known_bad"):
+        sets = ", ".join(f"{s} {n}" for s, n in known["known_bad_by_set"].items())
+        print(f"  KNOWN-BAD: {known['known_bad']} artifact(s) match known-bad hash sets ({sets})")
     print(f"  stored new {summary['stored_new']}, already stored {summary['stored_existing']}")
     print(f"  {summary['seconds']} s, {summary['mb_per_s']} MB/s over {len(summary['nodes'])} node(s)")
 
@@ -76,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"job {job.id} failed: {job.error}", file=sys.stderr)
         return 1
     print_summary(job.summary)
+    if job.summary.get("known_files", {}).get("known_bad"):
+        print(f"quarry: KNOWN-BAD content found in job {job.id} (see above)", file=sys.stderr)
     if job.summary["integrity"] == "mismatch":
         print(
             f"quarry: INTEGRITY MISMATCH in job {job.id}: an image's media digest differs from its acquisition "
