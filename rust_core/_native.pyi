@@ -28,7 +28,7 @@ class Hasher:
         threads: int = 0,
     ) -> None:
         """algorithms default to md5, sha1, sha256; window 0 = no windows (their digest
-        defaults to sha256); threads 0 = one per core."""
+        defaults to blake3); threads 0 = one per core."""
     def update(self, data: Buffer) -> None:
         """Feed the next buffer (copied; the GIL is released; hashing runs behind)."""
     def update_from_file(self, fd: int, offset: int, length: int) -> int:

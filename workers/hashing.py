@@ -36,7 +36,7 @@ class HashPlan:
 
     algorithms: tuple[str, ...] = ("md5", "sha1", "sha256")
     window: int = 1 << 20
-    window_algorithms: tuple[str, ...] = ("sha256",)
+    window_algorithms: tuple[str, ...] = ("blake3",)
 
     def __post_init__(self) -> None:
         for name in (*self.algorithms, *self.window_algorithms):

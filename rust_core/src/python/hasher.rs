@@ -60,7 +60,7 @@ impl Hasher {
             window_size: window,
             window_algorithms: match window_algorithms {
                 Some(names) => self::algorithms(names, "Hasher(window_algorithms)")?,
-                None => vec![Algorithm::Sha256],
+                None => vec![Algorithm::Blake3],
             },
             threads,
         };
