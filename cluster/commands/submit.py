@@ -109,7 +109,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--window", type=parse_size, default=HashPlan.window, help="piecewise hash window (default 1MiB; 0 = none)"
     )
     s.add_argument(
-        "--window-digests", type=digest_names, default=list(HashPlan.window_algorithms), help="digests of each window (default blake3)"
+        "--window-digests",
+        type=digest_names,
+        default=list(HashPlan.window_algorithms),
+        help="digests of each window (default blake3)",
     )
     s.add_argument(
         "--expect",

@@ -6,6 +6,8 @@
 pub mod carve;
 pub mod hashing;
 pub mod hashset;
+#[doc(hidden)]
+pub mod noise;
 pub mod similarity;
 
 #[cfg(feature = "python")]

@@ -4,6 +4,7 @@
 //! whatever the window size the image is scanned in.
 
 use _native::carve::{Carver, FileType, Probe, Status};
+use _native::noise::noise;
 use std::path::PathBuf;
 
 fn testdata(rel: &str) -> PathBuf {
@@ -15,17 +16,6 @@ fn testdata(rel: &str) -> PathBuf {
 fn read(rel: &str) -> Vec<u8> {
     std::fs::read(testdata(rel))
         .unwrap_or_else(|e| panic!("{rel}: {e} (is ../shared beside the repository?)"))
-}
-
-fn noise(len: usize, mut seed: u64) -> Vec<u8> {
-    (0..len)
-        .map(|_| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed >> 32) as u8
-        })
-        .collect()
 }
 
 /// A one-page PDF whose startxref is the real offset of its xref table.

@@ -2,22 +2,12 @@
 //! an implementation independent of the core and the crates it uses.
 
 use _native::hashing::{digest, Algorithm, ParallelHasher, Spec};
+use _native::noise::noise as pseudo_random;
 use std::io::Write;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 static NEXT_FILE: AtomicUsize = AtomicUsize::new(0);
-
-fn pseudo_random(len: usize, mut seed: u64) -> Vec<u8> {
-    (0..len)
-        .map(|_| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed >> 24) as u8
-        })
-        .collect()
-}
 
 fn coreutils(tool: &str, data: &[u8]) -> String {
     let n = NEXT_FILE.fetch_add(1, Ordering::Relaxed);

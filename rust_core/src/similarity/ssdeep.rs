@@ -469,18 +469,7 @@ pub fn ssdeep_compare(a: &str, b: &str) -> Result<u32, DigestError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Deterministic pseudo-random bytes (xorshift), so tests need no crate.
-    fn noise(len: usize, mut seed: u64) -> Vec<u8> {
-        (0..len)
-            .map(|_| {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                (seed >> 24) as u8
-            })
-            .collect()
-    }
+    use crate::noise::noise;
 
     #[test]
     fn known_digests_of_small_inputs() {
