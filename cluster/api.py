@@ -18,6 +18,7 @@ from cluster.jobs import TERMINAL, JobRecord, Journal
 from cluster.manager import NAMESPACE, get_manager
 from workers.hashing import HashPlan
 from workers.images import check_images
+from workers.known_files import pin_current
 from workers.store import ObjectStore
 
 
@@ -49,7 +50,7 @@ def submit(
     plan = with_expected_digests(plan or HashPlan(), expected)
     store = ObjectStore(settings.store)
     store.ensure_buckets()
-    job = JobRecord.new(case, images, plan.as_dict(), expected)
+    job = JobRecord.new(case, images, plan.as_dict(), expected, dict(pin_current(store)))
     Journal(store).save(job)
     connect_ray(settings)
     manager = get_manager(settings)

@@ -32,10 +32,16 @@ class JobRecord:
     error: str | None = None
     summary: dict[str, Any] | None = None
     hashing: dict[str, Any] = field(default_factory=dict)
+    hash_sets: dict[str, str] = field(default_factory=dict)  # known-file set name -> version pinned
 
     @classmethod
     def new(
-        cls, case: str, images: list[ImageRef], hashing: dict[str, Any], expected: list[list[dict[str, str]]]
+        cls,
+        case: str,
+        images: list[ImageRef],
+        hashing: dict[str, Any],
+        expected: list[list[dict[str, str]]],
+        hash_sets: dict[str, str],
     ) -> JobRecord:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         return cls(
@@ -47,6 +53,7 @@ class JobRecord:
             ],
             bytes_total=sum(i.size for i in images),
             hashing=hashing,
+            hash_sets=hash_sets,
         )
 
     def image_refs(self) -> list[ImageRef]:

@@ -64,7 +64,7 @@ class JobManager:
     def _run(self, job: JobRecord) -> None:
         started = time.monotonic()
         s = self.settings
-        ctx = JobContext(case=job.case, job_id=job.id)
+        ctx = JobContext(case=job.case, job_id=job.id, hash_sets=tuple(sorted(job.hash_sets.items())))
         images = job.image_refs()
         segments = [seg for i, img in enumerate(images) for seg in plan_segments(img, i, s.segment_size, s.overlap)]
         job.state, job.segments_total = "running", len(segments)

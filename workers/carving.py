@@ -145,7 +145,7 @@ def scan_segment_local(config: StoreConfig, ctx: JobContext, image: ImageRef, se
                     "step_version": f"{VERSION}+core{rust_core.__version__}",
                 }
             )
-    mark_known(known_files_for_job(config, ctx.job_id), rows, result)
+    mark_known(known_files_for_job(config, ctx), rows, result)
     store.put_bytes(RESULTS, result.part_key, part_bytes(rows), "application/vnd.apache.parquet")
     result.seconds = time.monotonic() - started
     return result

@@ -7,7 +7,8 @@ MinIO layout (bucket quarry-hashsets), written by `quarry hashset import`:
     <name>/current.json                the version in use (a copy of its meta.json),
                                        written last, so a failed import changes nothing
 
-A worker reads the current pointers once per job, downloads each set file once per node
+A job pins the current version of every set at submit; a worker reads those versions'
+metadata once per job, downloads each set file once per node
 into a content-addressed cache (checked against its SHA-256, then renamed into place),
 and maps it; every worker process on the node shares the mapping through the page cache.
 """
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import rust_core
+from workers.steps import JobContext
 from workers.store import HASHSETS, ObjectStore, StoreConfig
 
 KNOWN_GOOD = "known-good"
@@ -106,6 +108,17 @@ class SetInfo:
 def current_sets(store: ObjectStore) -> list[SetInfo]:
     """The version in use of every set, by name."""
     return [SetInfo.from_dict(store.get_json(HASHSETS, key)) for key in store.list_keys(HASHSETS, "", "/current.json")]
+
+
+def pin_current(store: ObjectStore) -> tuple[tuple[str, str], ...]:
+    """(name, version) of every set in use now: what a job records at submit and uses
+    throughout, so an import finishing mid-job changes nothing for that job."""
+    return tuple(sorted((info.name, info.version) for info in current_sets(store)))
+
+
+def pinned_sets(store: ObjectStore, pinned: Sequence[tuple[str, str]]) -> list[SetInfo]:
+    """The metadata of the pinned versions (each version's meta.json is never rewritten)."""
+    return [SetInfo.from_dict(store.get_json(HASHSETS, meta_key(name, version))) for name, version in pinned]
 
 
 def cache_dir() -> Path:
@@ -197,7 +210,7 @@ class KnownFiles:
 
 
 class NodeSets:
-    """The sets one worker process has open; it asks MinIO which are current once per job."""
+    """The sets one worker process has open, for the job it last served."""
 
     def __init__(self, store: ObjectStore, cache: Path) -> None:
         self.store, self.cache = store, cache
@@ -205,11 +218,11 @@ class NodeSets:
         self.job: str | None = None
         self.known = KnownFiles([])
 
-    def for_job(self, job_id: str) -> KnownFiles:
+    def for_job(self, job_id: str, pinned: Sequence[tuple[str, str]]) -> KnownFiles:
         if job_id == self.job:
             return self.known
         loaded, opened = [], {}
-        for info in current_sets(self.store):
+        for info in pinned_sets(self.store, pinned):
             by_algorithm = {}
             for f in info.files:
                 hs = self.opened.get(f.sha256) or rust_core.HashSet(local_copy(self.store, f, self.cache))
@@ -225,6 +238,6 @@ def _node_sets(config: StoreConfig) -> NodeSets:
     return NodeSets(ObjectStore(config), cache_dir())
 
 
-def known_files_for_job(config: StoreConfig, job_id: str) -> KnownFiles:
-    """The current sets, opened once per worker process and job."""
-    return _node_sets(config).for_job(job_id)
+def known_files_for_job(config: StoreConfig, ctx: JobContext) -> KnownFiles:
+    """The set versions the job pinned at submit, opened once per worker process and job."""
+    return _node_sets(config).for_job(ctx.job_id, ctx.hash_sets)

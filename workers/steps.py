@@ -13,6 +13,7 @@ class JobContext:
 
     case: str
     job_id: str
+    hash_sets: tuple[tuple[str, str], ...] = ()  # (name, version) pinned at submit
 
 
 def current_node() -> str:

@@ -24,6 +24,8 @@ from cluster import api
 from cluster.hashsets.publish import current_version, remove_set
 from cluster.results import manifest_key
 from tests.integration.conftest import cli_env
+from workers.known_files import known_files_for_job
+from workers.steps import JobContext
 from workers.store import HASHSETS, RESULTS
 
 FILES = ("jpeg", "png", "pdf", "zip")
@@ -193,3 +195,22 @@ def test_remove_stops_using_a_set_and_deletes_its_versions(env, store, planted, 
     assert store.list_keys(HASHSETS, "scratch/") == []
     r = quarry(["hashset", "remove", "scratch"], env)
     assert r.returncode == 2 and "no hash set named 'scratch'" in r.stderr
+
+
+def test_a_job_uses_the_versions_pinned_at_submit(env, store, minio, planted, job, tmp_path):
+    assert job.hash_sets == {"planted-bad": "1", "planted-good": "1"}
+    first, second = planted["bad"][0], planted["bad"][1]
+    for version, item in (("1", first), ("2", second)):
+        source = tmp_path / f"pin-{version}.sha256"
+        source.write_text(f"{item['sha256']}  x\n")
+        r = quarry(
+            ["hashset", "import", "--name", "pinning", "--kind", "known-bad", "--version", version, str(source)], env
+        )
+        assert r.returncode == 0, r.stderr
+    try:
+        wanted = [{"sha256": first["sha256"]}, {"sha256": second["sha256"]}]
+        for version, expect in (("1", [["pinning"], []]), ("2", [[], ["pinning"]])):
+            ctx = JobContext("case-pin", f"job-pinned-{version}", (("pinning", version),))
+            assert known_files_for_job(minio.config, ctx).match_many(wanted) == expect
+    finally:
+        remove_set(store, "pinning")
