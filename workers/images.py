@@ -1,4 +1,10 @@
-"""Opening evidence by what it is, not by its name: raw (dd) or E01, told by magic bytes."""
+"""One way to open evidence: the format is told by magic bytes (and, for split raw, by
+the part names), never by the file's extension alone.
+
+Every reader offers the same interface (`MediaImage`): `size`, `format`, `path`,
+`read_at(offset, length)`, `feed(hasher, offset, length)`, `stored_digests()`, `ref()`,
+`close()`; every step uses only that.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +13,43 @@ import os
 from workers.evidence import EvidenceError, ImageRef, RawImage
 from workers.ewf import MAGIC as EWF_MAGIC
 from workers.ewf import EwfImage
+from workers.libyal import HandleImage, QcowImage, VhdImage, VmdkImage
+from workers.split_raw import SplitRawImage, split_parts
 
-MediaImage = RawImage | EwfImage
+MediaImage = RawImage | SplitRawImage | HandleImage
+
+VHD_FOOTER = b"conectix"
+LOGICAL_EWF = (b"LVF\x09\x0d\x0a\xff\x00", b"EVF2\r\n\x81\x00", b"LEF2\r\n\x81\x00")
+
+
+def detect(raw: RawImage) -> str:
+    """The container format of a single file: ewf, qcow, vmdk, vhd or raw."""
+    head = raw.read_at(0, 64)
+    if head.startswith(EWF_MAGIC):
+        return "ewf"
+    if head.startswith(LOGICAL_EWF):
+        raise EvidenceError(f"{raw.path}: L01/Ex01 evidence files are not supported (only E01 physical images)")
+    if head.startswith(b"QFI\xfb"):
+        return "qcow"
+    if head.startswith((b"KDMV", b"COWD", b"# Disk DescriptorFile")):
+        return "vmdk"
+    if head.startswith((VHD_FOOTER, b"vhdxfile")) or (raw.size >= 512 and raw.read_at(raw.size - 512, 8) == VHD_FOOTER):
+        return "vhd"
+    return "raw"
+
+
+OPENERS = {"ewf": EwfImage, "qcow": QcowImage, "vmdk": VmdkImage, "vhd": VhdImage}
 
 
 def open_image(path: str | os.PathLike[str]) -> MediaImage:
-    """The image at `path` opened read-only for its media bytes."""
+    """The image at `path` (for split raw: its first part) opened read-only for its media."""
+    path = str(path)
     with RawImage(path) as raw:
-        head = raw.read_at(0, len(EWF_MAGIC))
-    if head == EWF_MAGIC:
-        return EwfImage(path)
-    return RawImage(path)
+        kind = detect(raw)
+    if kind in OPENERS:
+        return OPENERS[kind](path)
+    parts = split_parts(path)
+    return SplitRawImage(parts) if parts else RawImage(path)
 
 
 def check_images(paths: list[str]) -> list[ImageRef]:

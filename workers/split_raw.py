@@ -1,0 +1,124 @@
+"""Split raw images (name.000, name.001, ... / name.001, name.002, ... / name.aa, name.ab,
+...): the parts read as one medium, in name order, each opened read-only.
+
+A gap in the numbering (a part missing between two present ones) is an error naming the
+missing part, never a silently shorter image.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import re
+import string
+from pathlib import Path
+
+import rust_core
+from workers.evidence import EvidenceError, ImageRef, RawImage
+
+NUMERIC = re.compile(r"^(?P<base>.+\.)(?P<n>\d{2,4})$")
+ALPHA = re.compile(r"^(?P<base>.+\.)(?P<n>[a-z]{2})$")
+
+
+def _alpha_name(i: int) -> str:
+    letters = string.ascii_lowercase
+    return letters[i // 26] + letters[i % 26] if i < 26 * 26 else ""
+
+
+def split_parts(path: str) -> list[str] | None:
+    """All parts of the split image whose first part is `path`, or None when `path` is not
+    the first of two or more parts."""
+    if m := NUMERIC.match(path):
+        base, width, first = m["base"], len(m["n"]), int(m["n"])
+        if first not in (0, 1):
+            return None
+        names = [f"{base}{n:0{width}d}" for n in range(first, 10**width)]
+        pattern = re.compile(re.escape(os.path.basename(base)) + rf"\d{{{width}}}$")
+    elif (m := ALPHA.match(path)) and m["n"] == "aa":
+        base = m["base"]
+        names = [f"{base}{_alpha_name(i)}" for i in range(26 * 26)]
+        pattern = re.compile(re.escape(os.path.basename(base)) + r"[a-z]{2}$")
+    else:
+        return None
+    parts = []
+    for name in names:
+        if not os.path.exists(name):
+            break
+        parts.append(name)
+    if len(parts) < 2:
+        return None
+    directory = Path(path).parent
+    later = sorted(p.name for p in directory.iterdir() if pattern.match(p.name) and str(p) not in parts)
+    later = [n for n in later if str(directory / n) > parts[-1]]
+    if later:
+        missing = names[len(parts)]
+        raise EvidenceError(f"{path}: split image part {missing} is missing (found {later[0]} after it)")
+    return parts
+
+
+class SplitRawImage:
+    """The parts of a split raw image as one medium read by absolute byte ranges."""
+
+    format = "split-raw"
+
+    def __init__(self, parts: list[str]) -> None:
+        self.path = parts[0]
+        self.parts: list[RawImage] = []
+        try:
+            for name in parts:
+                self.parts.append(RawImage(name))
+        except EvidenceError:
+            self.close()
+            raise
+        self.starts = []
+        offset = 0
+        for part in self.parts:
+            self.starts.append(offset)
+            offset += part.size
+        self.size = offset
+
+    def _pieces(self, offset: int, length: int) -> list[tuple[RawImage, int, int]]:
+        """(part, offset in part, length) covering [offset, offset + length) of the medium."""
+        out = []
+        i = bisect.bisect_right(self.starts, offset) - 1
+        while length > 0 and i < len(self.parts):
+            part, local = self.parts[i], offset - self.starts[i]
+            n = min(length, part.size - local)
+            out.append((part, local, n))
+            offset, length, i = offset + n, length - n, i + 1
+        return out
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        """Up to `length` bytes at `offset` (fewer only at the medium's end)."""
+        length = max(0, min(length, self.size - offset))
+        chunks = [part.read_at(local, n) for part, local, n in self._pieces(offset, length)]
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def feed(self, hasher: rust_core.Hasher, offset: int, length: int) -> int:
+        """Hand the range to the hasher part by part; the core reads each file itself."""
+        done = 0
+        for part, local, n in self._pieces(offset, max(0, min(length, self.size - offset))):
+            fed = part.feed(hasher, local, n)
+            done += fed
+            if fed != n:
+                break
+        return done
+
+    def shrank(self, offset: int) -> EvidenceError:
+        return EvidenceError(f"{self.path}: split image shrank: no bytes at offset {offset} of {self.size}")
+
+    def stored_digests(self) -> dict[str, str]:
+        return {}
+
+    def ref(self) -> ImageRef:
+        return ImageRef(path=self.path, size=self.size, format=self.format)
+
+    def close(self) -> None:
+        for part in self.parts:
+            part.close()
+
+    def __enter__(self) -> SplitRawImage:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
