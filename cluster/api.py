@@ -45,8 +45,8 @@ def submit(
     manager; returns the record. Nothing is written when any input is bad."""
     if not case or "/" in case:
         raise ValueError(f"case name {case!r} must be non-empty and contain no '/'")
-    images = check_images(paths)
-    expected = expectations(images, expect or [], expect_lists or [])
+    images = check_images(paths, settings.store)
+    expected = expectations(images, expect or [], expect_lists or [], settings.store)
     plan = with_expected_digests(plan or HashPlan(), expected)
     store = ObjectStore(settings.store)
     store.ensure_buckets()

@@ -13,6 +13,7 @@ from typing import Any
 
 from workers.evidence import ImageRef
 from workers.images import open_image
+from workers.store import StoreConfig
 
 ALGORITHM_BY_LENGTH = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
 HEX = re.compile(r"^[0-9a-fA-F]+$")
@@ -55,7 +56,9 @@ def read_digest_list(path: str) -> dict[str, dict[str, str]]:
     return out
 
 
-def expectations(images: list[ImageRef], given: list[str], lists: list[str]) -> list[list[dict[str, str]]]:
+def expectations(
+    images: list[ImageRef], given: list[str], lists: list[str], store: StoreConfig | None = None
+) -> list[list[dict[str, str]]]:
     """Per image, [{"algorithm", "value", "source"}] from --expect, digest lists and E01 headers."""
     operator = [parse_expected(t) for t in given]
     if operator and len(images) != 1:
@@ -69,7 +72,7 @@ def expectations(images: list[ImageRef], given: list[str], lists: list[str]) -> 
         for name in (img.path, os.path.basename(img.path)):
             for a, v in listed.get(name, {}).items():
                 found.append({"algorithm": a, "value": v, "source": "operator"})
-        with open_image(img.path) as media:
+        with open_image(img.path, store) as media:
             stored = media.stored_digests()
         found += [{"algorithm": a, "value": v, "source": img.format} for a, v in stored.items()]
         out.append(found)

@@ -71,7 +71,7 @@ def verify_image(store: ObjectStore, image: dict[str, Any]) -> ImageCheck:
             store.get_file(RESULTS, key, local)
             comparer = WindowComparer(pq.ParquetFile(local), plan, check)
         try:
-            with open_image(image["path"]) as media:
+            with open_image(image["path"], store.config) as media:
                 if media.size != image["size"]:
                     check.size = (image["size"], media.size)
                 now, _ = hash_stream(media, plan, comparer)

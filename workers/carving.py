@@ -118,7 +118,7 @@ def scan_segment_local(config: StoreConfig, ctx: JobContext, image: ImageRef, se
     carver, store = _carver(), _store(config)
     result = SegmentResult(seg.image_index, seg.index, seg.length, current_node(), 0.0, part_key(ctx, seg))
     rows = []
-    with open_image(image.path) as img:
+    with open_image(image.path, config) as img:
         for carve, data in carve_segment(carver, img, seg):
             digests = artifact_digests(data)
             if store.put_artifact(digests["sha256"], data):

@@ -22,9 +22,13 @@ class EwfImage(HandleImage):
     format, label = "ewf", "E01"
 
     def _open(self) -> Any:
-        self.segments = [str(s) for s in pyewf.glob(self.path)]
         handle = pyewf.handle()
-        handle.open(self.segments)
+        if self.fileobj:  # one segment file in MinIO
+            self.segments = [self.path]
+            handle.open_file_objects([self.fileobj])
+        else:
+            self.segments = [str(s) for s in pyewf.glob(self.path)]
+            handle.open(self.segments)
         return handle
 
     def stored_digests(self) -> dict[str, str]:

@@ -128,7 +128,7 @@ def hash_image_local(
     """Hash one image; with a store and a job, keep its window digests beside the results."""
     started = time.monotonic()
     key = windows_key(ctx, image_index) if (config and ctx and plan.window) else None
-    with open_image(image.path) as img:
+    with open_image(image.path, config) as img:
         if key is None:
             digests, written = hash_stream(img, plan)
         else:

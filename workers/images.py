@@ -14,15 +14,17 @@ from workers.evidence import EvidenceError, ImageRef, RawImage
 from workers.ewf import MAGIC as EWF_MAGIC
 from workers.ewf import EwfImage
 from workers.libyal import HandleImage, QcowImage, VhdImage, VmdkImage
+from workers.remote import RemoteFile, RemoteRawImage, is_remote, open_remote
 from workers.split_raw import SplitRawImage, split_parts
+from workers.store import StoreConfig
 
-MediaImage = RawImage | SplitRawImage | HandleImage
+MediaImage = RawImage | SplitRawImage | HandleImage | RemoteRawImage
 
 VHD_FOOTER = b"conectix"
 LOGICAL_EWF = (b"LVF\x09\x0d\x0a\xff\x00", b"EVF2\r\n\x81\x00", b"LEF2\r\n\x81\x00")
 
 
-def detect(raw: RawImage) -> str:
+def detect(raw: RawImage | RemoteFile) -> str:
     """The container format of a single file: ewf, qcow, vmdk, vhd or raw."""
     head = raw.read_at(0, 64)
     if head.startswith(EWF_MAGIC):
@@ -41,9 +43,14 @@ def detect(raw: RawImage) -> str:
 OPENERS = {"ewf": EwfImage, "qcow": QcowImage, "vmdk": VmdkImage, "vhd": VhdImage}
 
 
-def open_image(path: str | os.PathLike[str]) -> MediaImage:
-    """The image at `path` (for split raw: its first part) opened read-only for its media."""
+def open_image(path: str | os.PathLike[str], store: StoreConfig | None = None) -> MediaImage:
+    """The image at `path` (for split raw: its first part; for evidence in MinIO its
+    s3:// URL, read with `store`) opened read-only for its media."""
     path = str(path)
+    if is_remote(path):
+        remote = open_remote(path, store)
+        kind = detect(remote)
+        return OPENERS[kind](path, remote) if kind in OPENERS else RemoteRawImage(remote)
     with RawImage(path) as raw:
         kind = detect(raw)
     if kind in OPENERS:
@@ -52,12 +59,12 @@ def open_image(path: str | os.PathLike[str]) -> MediaImage:
     return SplitRawImage(parts) if parts else RawImage(path)
 
 
-def check_images(paths: list[str]) -> list[ImageRef]:
+def check_images(paths: list[str], store: StoreConfig | None = None) -> list[ImageRef]:
     """Open every image once to prove it is usable; all problems are reported together."""
     refs, problems = [], []
     for path in paths:
         try:
-            with open_image(os.path.abspath(path)) as img:
+            with open_image(path if is_remote(path) else os.path.abspath(path), store) as img:
                 refs.append(img.ref())
         except EvidenceError as exc:
             problems.append(str(exc))

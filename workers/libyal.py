@@ -32,8 +32,10 @@ class HandleImage:
     format = "container"
     label = "container"
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], fileobj: Any = None) -> None:
+        """Open `path`, or `fileobj` (a read-only file object, e.g. over MinIO) named `path`."""
         self.path = str(path)
+        self.fileobj = fileobj
         self._handle: Any = None
         try:
             self._handle = self._open()
@@ -113,7 +115,7 @@ class QcowImage(HandleImage):
 
     def _open(self) -> Any:
         handle = pyqcow.file()
-        handle.open(self.path)
+        handle.open_file_object(self.fileobj) if self.fileobj else handle.open(self.path)
         return handle
 
 
@@ -124,8 +126,12 @@ class VmdkImage(HandleImage):
 
     def _open(self) -> Any:
         handle = pyvmdk.handle()
-        handle.open(self.path)
-        handle.open_extent_data_files()
+        if self.fileobj:  # a monolithic sparse VMDK: the extent is the same object
+            handle.open_file_object(self.fileobj)
+            handle.open_extent_data_files_as_file_objects([self.fileobj])
+        else:
+            handle.open(self.path)
+            handle.open_extent_data_files()
         return handle
 
 
@@ -134,5 +140,5 @@ class VhdImage(HandleImage):
 
     def _open(self) -> Any:
         handle = pyvhdi.file()
-        handle.open(self.path)
+        handle.open_file_object(self.fileobj) if self.fileobj else handle.open(self.path)
         return handle

@@ -20,7 +20,8 @@ ARTIFACTS = "quarry-artifacts"
 RESULTS = "quarry-results"
 JOURNAL = "quarry-journal"
 HASHSETS = "quarry-hashsets"
-BUCKETS = (ARTIFACTS, RESULTS, JOURNAL, HASHSETS)
+EVIDENCE = "quarry-evidence"
+BUCKETS = (ARTIFACTS, RESULTS, JOURNAL, HASHSETS, EVIDENCE)
 # What a request to MinIO can raise when the server is down, unreachable or refuses.
 FAILURES = (S3Error, urllib3.exceptions.HTTPError, OSError)
 
@@ -122,6 +123,29 @@ class ObjectStore:
                 resp.release_conn()
         except FAILURES as exc:
             raise self._fail(f"get {bucket}/{key}", exc) from None
+
+    def size(self, bucket: str, key: str) -> int | None:
+        """An object's size in bytes, or None when there is no such object."""
+        try:
+            return self.client.stat_object(bucket, key).size
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NoSuchObject", "ResourceNotFound", "NoSuchBucket"):
+                return None
+            raise self._fail(f"stat {bucket}/{key}", exc) from None
+        except FAILURES as exc:
+            raise self._fail(f"stat {bucket}/{key}", exc) from None
+
+    def get_range(self, bucket: str, key: str, offset: int, length: int) -> bytes:
+        """`length` bytes of an object from `offset` (fewer at its end)."""
+        try:
+            resp = self.client.get_object(bucket, key, offset=offset, length=length)
+            try:
+                return resp.read()
+            finally:
+                resp.close()
+                resp.release_conn()
+        except FAILURES as exc:
+            raise self._fail(f"get {bucket}/{key} at {offset}", exc) from None
 
     def get_file(self, bucket: str, key: str, path: str) -> None:
         """Download an object to a local file (for objects too big to hold in memory)."""
