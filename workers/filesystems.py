@@ -217,9 +217,13 @@ def walk(fs: Filesystem, warn: Callable[[str], None]) -> Iterator[Entry]:
         raw = bytes(tsk_file.info.name.name or b"")
         if raw in (b".", b".."):
             continue
-        entry = _entry(tsk_file, f"{parent_path}/{safe_name(raw)}", raw, parent_inode, in_orphans)
-        if ntfs and tsk_file.info.meta is not None:
-            yield from _with_streams(fs, tsk_file, entry, warn)
+        name, source = tsk_file.info.name, tsk_file
+        if in_orphans and tsk_file.info.meta is None and name.meta_addr:
+            source = _by_address(fs, tsk_file)
+        meta = source.info.meta
+        entry = _entry(name, meta, f"{parent_path}/{safe_name(raw)}", raw, parent_inode, in_orphans)
+        if ntfs and meta is not None:
+            yield from _with_streams(fs, source, entry, warn)
         else:
             yield entry
         # a reallocated directory name points at another file's directory: TSK's own walk
@@ -231,7 +235,7 @@ def walk(fs: Filesystem, warn: Callable[[str], None]) -> Iterator[Entry]:
             continue
         visited.add(entry.inode)
         try:
-            listing_of = tsk_file.as_directory()
+            listing_of = source.as_directory()
         except TSK_ERRORS as exc:
             warn(f"{fs.label}: directory {entry.path} (inode {entry.inode}) unreadable: {tsk_reason(exc)}")
             continue
@@ -239,8 +243,19 @@ def walk(fs: Filesystem, warn: Callable[[str], None]) -> Iterator[Entry]:
         stack.append((entry.path, entry.inode, orphans, iter(listing_of)))
 
 
-def _entry(tsk_file: pytsk3.File, path: str, raw: bytes, parent_inode: int, orphan: bool) -> Entry:
-    name, meta = tsk_file.info.name, tsk_file.info.meta
+def _by_address(fs: Filesystem, tsk_file: pytsk3.File) -> pytsk3.File:
+    """An orphan as TSK's listing gives it carries its name ("OrphanFile-N") but not always
+    its metadata: the file opened by its address has it."""
+    try:
+        loaded = fs.tsk.open_meta(inode=int(tsk_file.info.name.meta_addr))
+    except TSK_ERRORS:
+        return tsk_file
+    return loaded if loaded.info.meta is not None else tsk_file
+
+
+def _entry(
+    name: pytsk3.TSK_FS_NAME, meta: pytsk3.TSK_FS_META | None, path: str, raw: bytes, parent_inode: int, orphan: bool
+) -> Entry:
     name_allocated = bool(int(name.flags) & pytsk3.TSK_FS_NAME_FLAG_ALLOC)
     name_kind = NAME_KINDS.get(int(name.type), "unknown")
     fields: dict[str, object] = {}

@@ -8,6 +8,7 @@ import hashlib
 import os
 import re
 import shutil
+import struct
 import subprocess
 from pathlib import Path
 
@@ -109,3 +110,29 @@ def test_ext4_unallocated_runs_equal_dumpe2fs_free_blocks(ext4):
     with open_image(image) as media:
         runs = list(unallocated_runs(open_filesystem(TskImage(media), 0)))
     assert merged and runs == [(first * 1024, (last - first + 1) * 1024) for first, last in merged]
+
+
+def test_an_orphan_inode_is_listed_under_orphanfiles_with_its_content(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "keep.txt").write_bytes(b"keep\n")
+    (src / "orph.txt").write_bytes(b"orphan data\n")
+    image = tmp_path / "orphan.img"
+    e2fs("mke2fs", "-q", "-F", "-t", "ext4", "-b", "1024", "-d", str(src), str(image), "4M")
+    inode = int(re.search(r"Inode: (\d+)", e2fs("debugfs", "-R", "stat /orph.txt", str(image))).group(1))
+    e2fs("debugfs", "-w", "-R", "unlink /orph.txt", str(image))  # the name goes, the inode stays
+    data = bytearray(image.read_bytes())
+    at = data.index(b"\x08\x01orph.txt") - 6  # the directory entry: inode, record length, name length, type
+    assert data[at : at + 4] == struct.pack("<I", inode)
+    data[at : at + 4] = bytes(4)  # nothing names the inode any more
+    image.write_bytes(bytes(data))
+    e2fs("debugfs", "-w", "-R", f"freei <{inode}>", str(image))  # and it is free: an orphan
+    with open_image(image) as media:
+        fs = open_filesystem(TskImage(media), 0)
+        entries = {e.path: e for e in walk(fs, pytest.fail)}
+        orphans = [e for e in entries.values() if e.orphan]
+        assert [(e.path, e.inode, e.kind, e.allocation, e.meta_allocated) for e in orphans] == [
+            (f"/$OrphanFiles/OrphanFile-{inode}", inode, "file", "deleted", False)
+        ]
+        assert b"".join(read_content(fs, orphans[0])) == b"orphan data\n"
+        assert not entries["/keep.txt"].orphan and entries["/orph.txt"].inode == 0
