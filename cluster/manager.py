@@ -21,8 +21,9 @@ from cluster.jobs import JobRecord, Journal
 from cluster.metrics import Metrics
 from cluster.planning import plan_segments
 from cluster.results import known_files_summary, summary_key, write_manifest
-from workers import carving, hashing
+from workers import carving, files, hashing
 from workers.carving import SegmentResult
+from workers.files import FilesResult
 from workers.hashing import HashPlan, ImageDigests
 from workers.steps import JobContext
 from workers.store import RESULTS, ObjectStore
@@ -74,6 +75,7 @@ class JobManager:
         store_ref = ray.put(s.store)
         plan = HashPlan.from_dict(job.hashing)
         hash_refs = [hashing.hash_image.remote(store_ref, ctx, img, i, plan) for i, img in enumerate(images)]
+        files_refs = [files.scan_files.remote(store_ref, ctx, img, i) for i, img in enumerate(images)]
         pending: list[ray.ObjectRef] = []
         queue = iter(segments)
         next_seg = next(queue, None)
@@ -95,10 +97,15 @@ class JobManager:
             self.metrics.bytes_processed.labels(d.node, hashing.STEP).inc(d.size)
             self.metrics.tasks_completed.labels(d.node, hashing.STEP).inc()
             self.metrics.busy_seconds.labels(d.node, hashing.STEP).inc(d.seconds)
-        rows = write_manifest(
-            self.store, job.case, job.id, [r.part_key for r in results], [d.digests["sha256"] for d in digests]
-        )
-        job.summary = self._summary(job, digests, results, rows, time.monotonic() - started)
+        found_files: list[FilesResult] = ray.get(files_refs)
+        for f in found_files:
+            self.metrics.tasks_completed.labels(f.node, files.STEP).inc()
+            self.metrics.busy_seconds.labels(f.node, files.STEP).inc(f.seconds)
+            for set_name, n in f.known_bad.items():
+                self.metrics.known_bad_hits.labels(f.node, set_name).inc(n)
+        part_keys = [r.part_key for r in results] + [k for f in found_files for k in f.part_keys]
+        rows = write_manifest(self.store, job.case, job.id, part_keys, [d.digests["sha256"] for d in digests])
+        job.summary = self._summary(job, digests, results, found_files, rows, time.monotonic() - started)
         for img in job.summary["images"]:
             self.metrics.intake.labels(img["verification"]["result"]).inc()
         self.store.put_json(RESULTS, summary_key(job.case, job.id), job.summary)
@@ -120,7 +127,12 @@ class JobManager:
 
     @staticmethod
     def _summary(
-        job: JobRecord, digests: list[ImageDigests], results: list[SegmentResult], rows: int, seconds: float
+        job: JobRecord,
+        digests: list[ImageDigests],
+        results: list[SegmentResult],
+        found_files: list[FilesResult],
+        rows: int,
+        seconds: float,
     ) -> dict[str, Any]:
         found: Counter[str] = Counter()
         for r in results:
@@ -141,15 +153,19 @@ class JobManager:
                     "digests": d.digests,
                     "windows": {"key": d.windows_key, "count": d.windows, "plan": d.plan},
                     "verification": check,
+                    "filesystems": f.filesystems,
+                    "files": dict(sorted(f.found.items())),
+                    "timeline": {"key": f.timeline_key, "rows": f.timeline_rows},
+                    "warnings": f.warnings,
                 }
-                for img, d, check in zip(job.images, digests, checks, strict=True)
+                for img, d, check, f in zip(job.images, digests, checks, found_files, strict=True)
             ],
             "integrity": _integrity(checks),
             "artifacts": rows,
             "carved": by_type,
-            "known_files": known_files_summary(results),
-            "stored_new": sum(r.stored_new for r in results),
-            "stored_existing": sum(r.stored_existing for r in results),
+            "known_files": known_files_summary([*results, *found_files]),
+            "stored_new": sum(r.stored_new for r in [*results, *found_files]),
+            "stored_existing": sum(r.stored_existing for r in [*results, *found_files]),
             "segments": len(results),
             "nodes": sorted({r.node for r in results}),
             "seconds": round(seconds, 3),

@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 import tempfile
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from workers.carving import SegmentResult
+from workers.files import FilesResult
 from workers.manifest import MANIFEST_SCHEMA, read_part
 from workers.store import RESULTS, ObjectStore
 
@@ -50,7 +52,7 @@ def write_manifest(store: ObjectStore, case: str, job_id: str, part_keys: list[s
 KNOWN_BAD_LISTED = 1000  # hits listed in the summary; the manifest has them all
 
 
-def known_files_summary(results: list[SegmentResult]) -> dict[str, Any]:
+def known_files_summary(results: Sequence[SegmentResult | FilesResult]) -> dict[str, Any]:
     """The summary's `known_files`: sets and versions used, known-good and known-bad counts,
     and the known-bad hits themselves (the first KNOWN_BAD_LISTED, in image order)."""
     sets: dict[str, dict[str, Any]] = {}
@@ -60,7 +62,10 @@ def known_files_summary(results: list[SegmentResult]) -> dict[str, Any]:
         for name, used in r.hash_sets.items():
             entry = sets.setdefault(name, {"kind": used["kind"], "versions": set()})
             entry["versions"].add(used["version"])
-    hits = sorted((h for r in results for h in r.known_bad_hits), key=lambda h: (h["image_index"], h["offset"]))
+    hits = sorted(
+        (h for r in results for h in r.known_bad_hits),
+        key=lambda h: (h["image_index"], h["offset"] if h["offset"] is not None else -1, h.get("path") or ""),
+    )
     return {
         "sets": {n: {"kind": e["kind"], "versions": sorted(e["versions"])} for n, e in sorted(sets.items())},
         "known_good": sum(r.known_good for r in results),

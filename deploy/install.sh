@@ -8,6 +8,7 @@ need_apt=()
 command -v prometheus >/dev/null || need_apt+=(prometheus)
 command -v sha256sum >/dev/null || need_apt+=(coreutils)
 command -v ssdeep >/dev/null || need_apt+=(ssdeep)
+command -v debugfs >/dev/null || need_apt+=(e2fsprogs)
 command -v hashdeep >/dev/null || need_apt+=(hashdeep)
 if [ ${#need_apt[@]} -gt 0 ]; then
   say "installing Debian packages: ${need_apt[*]}"

@@ -19,6 +19,7 @@ from typing import Any
 import ray
 
 import rust_core
+from workers.artifacts import artifact_digests
 from workers.evidence import ImageRef
 from workers.images import MediaImage, open_image
 from workers.known_files import KNOWN_BAD, KnownFiles, known_files_for_job
@@ -89,15 +90,6 @@ def carve_segment(
             yield carve, memoryview(reread)[: carve.length]
 
 
-def artifact_digests(data: memoryview) -> dict[str, Any]:
-    """What the manifest records of an artifact's content: MD5, SHA-1, SHA-256 to identify
-    it, ssdeep and TLSH to rank similar ones (TLSH is None under 50 bytes or too uniform)."""
-    out: dict[str, Any] = rust_core.digest(data)
-    out["ssdeep"] = rust_core.ssdeep_digest(data)
-    out["tlsh"] = rust_core.tlsh_digest(data)
-    return out
-
-
 def mark_known(known: KnownFiles, rows: list[dict[str, Any]], result: SegmentResult) -> None:
     """Look every artifact up in the hash sets in use: fill `known_sets` and `known` in
     each row, and count known-good and known-bad hits in the result."""
@@ -109,7 +101,7 @@ def mark_known(known: KnownFiles, rows: list[dict[str, Any]], result: SegmentRes
         elif row["known"] == "bad":
             bad = [n for n in names if known.kinds[n] == KNOWN_BAD]
             result.known_bad.update(bad)
-            hit = {k: row[k] for k in ("image_index", "offset", "length", "type", "sha256")}
+            hit = {k: row.get(k) for k in ("image_index", "offset", "length", "type", "sha256", "origin", "path")}
             result.known_bad_hits.append({**hit, "sets": bad})
 
 
@@ -141,6 +133,7 @@ def scan_segment_local(config: StoreConfig, ctx: JobContext, image: ImageRef, se
                     "sha256": digests["sha256"],
                     "ssdeep": digests["ssdeep"],
                     "tlsh": digests["tlsh"],
+                    "origin": "carved",
                     "step": STEP,
                     "step_version": f"{VERSION}+core{rust_core.__version__}",
                 }

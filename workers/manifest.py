@@ -1,4 +1,4 @@
-"""The artifact manifest's schema: one row per carved file, shared by every step.
+"""The artifact manifest's schema: one row per carved or extracted file, shared by every step.
 
 Segment tasks write parts without the image digest (it is computed in parallel);
 the job manager streams the parts into the job's manifest and fills it in.
@@ -31,6 +31,14 @@ PART_SCHEMA = pa.schema(
         ("step_version", pa.string()),
         ("known_sets", pa.list_(pa.string())),  # names of the hash sets holding the artifact
         ("known", pa.string()),  # "bad" (any known-bad set), "good" (only known-good), or null
+        ("origin", pa.string()),  # carved, or a filesystem file's allocation: allocated / deleted / reallocated
+        ("fs_offset", pa.uint64()),  # filesystem files: where their filesystem starts in the image
+        ("path", pa.string()),  # filesystem files: escaped full path (NTFS streams as path:stream)
+        ("inode", pa.uint64()),
+        ("mtime", pa.int64()),  # seconds since the epoch, UTC; null where the filesystem has none
+        ("atime", pa.int64()),
+        ("ctime", pa.int64()),
+        ("crtime", pa.int64()),
     ]
 )
 

@@ -10,7 +10,7 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 import urllib3
 from minio import Minio
@@ -96,6 +96,13 @@ class ObjectStore:
     def put_bytes(self, bucket: str, key: str, data: bytes | memoryview, content_type: str) -> None:
         try:
             self.client.put_object(bucket, key, io.BytesIO(data), len(data), content_type=content_type)
+        except FAILURES as exc:
+            raise self._fail(f"put {bucket}/{key}", exc) from None
+
+    def put_stream(self, bucket: str, key: str, stream: BinaryIO, length: int) -> None:
+        """Upload `length` bytes read from a file object (multipart when large)."""
+        try:
+            self.client.put_object(bucket, key, stream, length, content_type="application/octet-stream")
         except FAILURES as exc:
             raise self._fail(f"put {bucket}/{key}", exc) from None
 
