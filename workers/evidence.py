@@ -28,7 +28,51 @@ class ImageRef:
     format: str = "raw"
 
 
-class RawImage:
+class MediaReader:
+    """What every evidence reader shares. A reader sets `path`, `size` and `format` and
+    implements `read_at`; feeding the hasher goes through `read_at` in bounded pieces
+    unless the reader can hand the core a file to read itself."""
+
+    format = "raw"
+    path: str
+    size: int
+    PIECE = 4 << 20
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        raise NotImplementedError
+
+    def feed(self, hasher: rust_core.Hasher, offset: int, length: int) -> int:
+        """Hand `length` media bytes from `offset` to the hasher; returns the bytes fed."""
+        done = 0
+        while done < length:
+            data = self.read_at(offset + done, min(self.PIECE, length - done))
+            if not data:
+                break
+            hasher.update(data)
+            done += len(data)
+        return done
+
+    def shrank(self, offset: int) -> EvidenceError:
+        return EvidenceError(f"{self.path}: media ends early: no bytes at offset {offset} of {self.size}")
+
+    def stored_digests(self) -> dict[str, str]:
+        """Acquisition digests the container records (only E01 has any)."""
+        return {}
+
+    def ref(self) -> ImageRef:
+        return ImageRef(path=self.path, size=self.size, format=self.format)
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> MediaReader:  # noqa: PYI034 (subclasses return themselves)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class RawImage(MediaReader):
     """A raw (dd) image or block device, read by absolute byte ranges."""
 
     format = "raw"
@@ -72,26 +116,13 @@ class RawImage:
         except OSError as exc:
             raise EvidenceError(f"{self.path}: read error at offset {offset}: {exc.strerror or exc}") from exc
 
-    def stored_digests(self) -> dict[str, str]:
-        """A raw image carries no acquisition digests of its own."""
-        return {}
-
     def shrank(self, offset: int) -> EvidenceError:
         return EvidenceError(f"{self.path}: image shrank: no bytes at offset {offset} of {self.size}")
-
-    def ref(self) -> ImageRef:
-        return ImageRef(path=self.path, size=self.size, format=self.format)
 
     def close(self) -> None:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
-
-    def __enter__(self) -> RawImage:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def _open_readonly(path: str) -> int:

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import os
 
-from workers.evidence import EvidenceError, ImageRef, RawImage
+from workers.evidence import EvidenceError, ImageRef, MediaReader, RawImage
 from workers.ewf import MAGIC as EWF_MAGIC
 from workers.ewf import EwfImage
-from workers.libyal import HandleImage, QcowImage, VhdImage, VmdkImage
+from workers.libyal import QcowImage, VhdImage, VmdkImage
 from workers.remote import RemoteFile, RemoteRawImage, is_remote, open_remote
 from workers.split_raw import SplitRawImage, split_parts
 from workers.store import StoreConfig
 
-MediaImage = RawImage | SplitRawImage | HandleImage | RemoteRawImage
+MediaImage = MediaReader  # RawImage, SplitRawImage, HandleImage (E01, qcow, VMDK, VHD), RemoteRawImage
 
 VHD_FOOTER = b"conectix"
 LOGICAL_EWF = (b"LVF\x09\x0d\x0a\xff\x00", b"EVF2\r\n\x81\x00", b"LEF2\r\n\x81\x00")

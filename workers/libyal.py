@@ -14,10 +14,7 @@ import pyqcow
 import pyvhdi
 import pyvmdk
 
-import rust_core
-from workers.evidence import EvidenceError, ImageRef
-
-PIECE = 4 << 20
+from workers.evidence import EvidenceError, MediaReader
 
 
 def reason(exc: BaseException) -> str:
@@ -26,7 +23,7 @@ def reason(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-class HandleImage:
+class HandleImage(MediaReader):
     """A container whose media a libyal handle reads by offset."""
 
     format = "container"
@@ -77,37 +74,13 @@ class HandleImage:
             raise self.shrank(offset + len(data))
         return data
 
-    def feed(self, hasher: rust_core.Hasher, offset: int, length: int) -> int:
-        """Hand `length` media bytes from `offset` to the hasher; returns the bytes fed."""
-        done = 0
-        while done < length:
-            data = self.read_at(offset + done, min(PIECE, length - done))
-            if not data:
-                break
-            hasher.update(data)
-            done += len(data)
-        return done
-
     def shrank(self, offset: int) -> EvidenceError:
         return EvidenceError(f"{self.path}: {self.label} media ends early: no bytes at offset {offset} of {self.size}")
-
-    def stored_digests(self) -> dict[str, str]:
-        """Acquisition digests the container records (none for virtual disk formats)."""
-        return {}
-
-    def ref(self) -> ImageRef:
-        return ImageRef(path=self.path, size=self.size, format=self.format)
 
     def close(self) -> None:
         if self._handle is not None:
             self._handle.close()
             self._handle = None
-
-    def __enter__(self) -> HandleImage:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 class QcowImage(HandleImage):

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import os
 
-import rust_core
-from workers.evidence import EvidenceError, ImageRef
+from workers.evidence import EvidenceError, MediaReader
 from workers.store import EVIDENCE, ObjectStore, StoreConfig, StoreUnavailable
 
 SCHEME = "s3://"
-PIECE = 4 << 20
 
 
 def is_remote(path: str) -> bool:
@@ -78,7 +76,7 @@ class RemoteFile:
         pass
 
 
-class RemoteRawImage:
+class RemoteRawImage(MediaReader):
     """A raw image stored as one MinIO object, read by absolute byte ranges."""
 
     format = "raw"
@@ -90,34 +88,6 @@ class RemoteRawImage:
 
     def read_at(self, offset: int, length: int) -> bytes:
         return self.remote.read_at(offset, length)
-
-    def feed(self, hasher: rust_core.Hasher, offset: int, length: int) -> int:
-        done = 0
-        while done < length:
-            data = self.read_at(offset + done, min(PIECE, length - done))
-            if not data:
-                break
-            hasher.update(data)
-            done += len(data)
-        return done
-
-    def shrank(self, offset: int) -> EvidenceError:
-        return EvidenceError(f"{self.path}: object shrank: no bytes at offset {offset} of {self.size}")
-
-    def stored_digests(self) -> dict[str, str]:
-        return {}
-
-    def ref(self) -> ImageRef:
-        return ImageRef(path=self.path, size=self.size, format=self.format)
-
-    def close(self) -> None:
-        pass
-
-    def __enter__(self) -> RemoteRawImage:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def open_remote(url: str, config: StoreConfig | None) -> RemoteFile:

@@ -14,7 +14,7 @@ import string
 from pathlib import Path
 
 import rust_core
-from workers.evidence import EvidenceError, ImageRef, RawImage
+from workers.evidence import EvidenceError, MediaReader, RawImage
 
 NUMERIC = re.compile(r"^(?P<base>.+\.)(?P<n>\d{2,4})$")
 ALPHA = re.compile(r"^(?P<base>.+\.)(?P<n>[a-z]{2})$")
@@ -56,7 +56,7 @@ def split_parts(path: str) -> list[str] | None:
     return parts
 
 
-class SplitRawImage:
+class SplitRawImage(MediaReader):
     """The parts of a split raw image as one medium read by absolute byte ranges."""
 
     format = "split-raw"
@@ -107,18 +107,6 @@ class SplitRawImage:
     def shrank(self, offset: int) -> EvidenceError:
         return EvidenceError(f"{self.path}: split image shrank: no bytes at offset {offset} of {self.size}")
 
-    def stored_digests(self) -> dict[str, str]:
-        return {}
-
-    def ref(self) -> ImageRef:
-        return ImageRef(path=self.path, size=self.size, format=self.format)
-
     def close(self) -> None:
         for part in self.parts:
             part.close()
-
-    def __enter__(self) -> SplitRawImage:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

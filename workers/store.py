@@ -121,15 +121,7 @@ class ObjectStore:
             raise self._fail(f"upload {bucket}/{key}", exc) from None
 
     def get_bytes(self, bucket: str, key: str) -> bytes:
-        try:
-            resp = self.client.get_object(bucket, key)
-            try:
-                return resp.read()
-            finally:
-                resp.close()
-                resp.release_conn()
-        except FAILURES as exc:
-            raise self._fail(f"get {bucket}/{key}", exc) from None
+        return self.get_range(bucket, key, 0, 0)
 
     def size(self, bucket: str, key: str) -> int | None:
         """An object's size in bytes, or None when there is no such object."""
@@ -143,7 +135,7 @@ class ObjectStore:
             raise self._fail(f"stat {bucket}/{key}", exc) from None
 
     def get_range(self, bucket: str, key: str, offset: int, length: int) -> bytes:
-        """`length` bytes of an object from `offset` (fewer at its end)."""
+        """`length` bytes of an object from `offset` (fewer at its end; 0: to the end)."""
         try:
             resp = self.client.get_object(bucket, key, offset=offset, length=length)
             try:
@@ -152,7 +144,7 @@ class ObjectStore:
                 resp.close()
                 resp.release_conn()
         except FAILURES as exc:
-            raise self._fail(f"get {bucket}/{key} at {offset}", exc) from None
+            raise self._fail(f"get {bucket}/{key}" + (f" at {offset}" if offset else ""), exc) from None
 
     def get_file(self, bucket: str, key: str, path: str) -> None:
         """Download an object to a local file (for objects too big to hold in memory)."""
