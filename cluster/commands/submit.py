@@ -47,6 +47,14 @@ def print_summary(summary: dict[str, Any]) -> None:
             plan = windows["plan"]
             print(f"    {windows['count']} windows of {plan['window']} bytes ({', '.join(plan['window_algorithms'])})")
         print_verification(img)
+        if img.get("filesystems"):
+            counts = ", ".join(f"{n} {origin}" for origin, n in img["files"].items()) or "no files with content"
+            print(f"    filesystems: {'; '.join(img['filesystems'])}: {counts}")
+            print(f"    timeline: {img['timeline']['rows']} rows")
+        else:
+            print("    filesystems: none found (carving covers the whole image)")
+        for warning in img.get("warnings", []):
+            print(f"    warning: {warning}")
     print(f"  carved files ({summary['artifacts']} in the manifest):")
     for kind, per in summary["carved"].items():
         print(counts_line(kind, per))
