@@ -6,11 +6,13 @@ counts metrics from final results, assembles the manifest and writes the summary
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
 import traceback
 from collections import Counter
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import ray
@@ -23,7 +25,7 @@ from cluster.planning import plan_segments
 from cluster.results import known_files_summary, summary_key, write_manifest
 from workers import carving, files, hashing
 from workers.carving import SegmentResult
-from workers.files import FilesResult
+from workers.files import FilesResult, Listing
 from workers.hashing import HashPlan, ImageDigests
 from workers.steps import JobContext
 from workers.store import RESULTS, ObjectStore
@@ -75,37 +77,57 @@ class JobManager:
         store_ref = ray.put(s.store)
         plan = HashPlan.from_dict(job.hashing)
         hash_refs = [hashing.hash_image.remote(store_ref, ctx, img, i, plan) for i, img in enumerate(images)]
-        files_refs = [files.scan_files.remote(store_ref, ctx, img, i) for i, img in enumerate(images)]
-        pending: list[ray.ObjectRef] = []
-        queue = iter(segments)
-        next_seg = next(queue, None)
+        listing_refs = [files.list_files.remote(store_ref, ctx, img, i) for i, img in enumerate(images)]
+
         results: list[SegmentResult] = []
-        while next_seg is not None or pending:
-            while next_seg is not None and len(pending) < s.max_in_flight:
-                pending.append(carving.scan_segment.remote(store_ref, ctx, images[next_seg.image_index], next_seg))
-                next_seg = next(queue, None)
-            ready, pending = ray.wait(pending, num_returns=1)
-            result: SegmentResult = ray.get(ready[0])
+
+        def segment_done(result: SegmentResult) -> None:
             results.append(result)
             self._count_segment(result)
             job.segments_done += 1
             job.bytes_done += result.bytes
             self.journal.save(job)
 
+        self._run_capped(
+            (
+                functools.partial(carving.scan_segment.remote, store_ref, ctx, images[seg.image_index], seg)
+                for seg in segments
+            ),
+            segment_done,
+        )
+
+        listings: list[Listing] = ray.get(listing_refs)
+        found_files: list[FilesResult] = []
+        for listing in listings:
+            self.metrics.tasks_completed.labels(listing.node, files.STEP).inc()
+            self.metrics.busy_seconds.labels(listing.node, files.STEP).inc(listing.seconds)
+
+        def batch_done(f: FilesResult) -> None:
+            found_files.append(f)
+            self.metrics.tasks_completed.labels(f.node, files.STEP).inc()
+            self.metrics.busy_seconds.labels(f.node, files.STEP).inc(f.seconds)
+            for set_name, n in f.known_bad.items():
+                self.metrics.known_bad_hits.labels(f.node, set_name).inc(n)
+
+        self._run_capped(
+            (
+                functools.partial(
+                    files.extract_files.remote, store_ref, ctx, images[li.image_index], li.image_index, li.key, b
+                )
+                for li in listings
+                for b in range(li.batches)
+            ),
+            batch_done,
+        )
+
         digests: list[ImageDigests] = ray.get(hash_refs)
         for d in digests:
             self.metrics.bytes_processed.labels(d.node, hashing.STEP).inc(d.size)
             self.metrics.tasks_completed.labels(d.node, hashing.STEP).inc()
             self.metrics.busy_seconds.labels(d.node, hashing.STEP).inc(d.seconds)
-        found_files: list[FilesResult] = ray.get(files_refs)
-        for f in found_files:
-            self.metrics.tasks_completed.labels(f.node, files.STEP).inc()
-            self.metrics.busy_seconds.labels(f.node, files.STEP).inc(f.seconds)
-            for set_name, n in f.known_bad.items():
-                self.metrics.known_bad_hits.labels(f.node, set_name).inc(n)
-        part_keys = [r.part_key for r in results] + [k for f in found_files for k in f.part_keys]
+        part_keys = [r.part_key for r in results] + [f.part_key for f in found_files]
         rows = write_manifest(self.store, job.case, job.id, part_keys, [d.digests["sha256"] for d in digests])
-        job.summary = self._summary(job, digests, results, found_files, rows, time.monotonic() - started)
+        job.summary = self._summary(job, digests, results, listings, found_files, rows, time.monotonic() - started)
         for img in job.summary["images"]:
             self.metrics.intake.labels(img["verification"]["result"]).inc()
         self.store.put_json(RESULTS, summary_key(job.case, job.id), job.summary)
@@ -113,6 +135,18 @@ class JobManager:
         self.metrics.jobs.labels("running").dec()
         self.metrics.jobs.labels("done").inc()
         self.journal.save(job)
+
+    def _run_capped(self, calls: Iterator[Callable[[], ray.ObjectRef]], on_result: Callable[[Any], None]) -> None:
+        """Start tasks keeping at most max_in_flight pending; hand each result over as it lands."""
+        pending: list[ray.ObjectRef] = []
+        queue = iter(calls)
+        call = next(queue, None)
+        while call is not None or pending:
+            while call is not None and len(pending) < self.settings.max_in_flight:
+                pending.append(call())
+                call = next(queue, None)
+            ready, pending = ray.wait(pending, num_returns=1)
+            on_result(ray.get(ready[0]))
 
     def _count_segment(self, r: SegmentResult) -> None:
         m = self.metrics
@@ -130,6 +164,7 @@ class JobManager:
         job: JobRecord,
         digests: list[ImageDigests],
         results: list[SegmentResult],
+        listings: list[Listing],
         found_files: list[FilesResult],
         rows: int,
         seconds: float,
@@ -138,6 +173,9 @@ class JobManager:
         for r in results:
             found.update(r.found)
         checks = [verify(img.get("expected", []), d.digests) for img, d in zip(job.images, digests, strict=True)]
+        by_image: dict[int, Counter[str]] = {li.image_index: Counter() for li in listings}
+        for f in found_files:
+            by_image[f.image_index].update(f.found)
         by_type: dict[str, dict[str, int]] = {}
         for kind_status, n in sorted(found.items()):
             kind, status = kind_status.split("/")
@@ -153,12 +191,13 @@ class JobManager:
                     "digests": d.digests,
                     "windows": {"key": d.windows_key, "count": d.windows, "plan": d.plan},
                     "verification": check,
-                    "filesystems": f.filesystems,
-                    "files": dict(sorted(f.found.items())),
-                    "timeline": {"key": f.timeline_key, "rows": f.timeline_rows},
-                    "warnings": f.warnings,
+                    "filesystems": li.filesystems,
+                    "files": dict(sorted(by_image[li.image_index].items())),
+                    "file_batches": li.batches,
+                    "timeline": {"key": li.timeline_key, "rows": li.timeline_rows},
+                    "warnings": li.warnings,
                 }
-                for img, d, check, f in zip(job.images, digests, checks, found_files, strict=True)
+                for img, d, check, li in zip(job.images, digests, checks, listings, strict=True)
             ],
             "integrity": _integrity(checks),
             "artifacts": rows,

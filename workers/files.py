@@ -1,28 +1,35 @@
-"""Step scan_files: every file of every filesystem of an image (allocated, deleted, orphan,
-NTFS streams) hashed, looked up in the hash sets and stored like carved files, with its
-path, inode and MACB times in the manifest; every name's times go to a timeline beside it.
+"""Steps list_files and extract_files: every file of every filesystem of an image
+(allocated, deleted, orphan, NTFS streams) hashed, looked up in the hash sets and stored
+like carved files, with its path, inode and MACB times in the manifest.
 
-Rows are written in parts of PART_ROWS, so memory stays bounded however many files an
-image holds; file content is streamed (workers/artifacts.py).
+`list_files` walks each filesystem once: every name's times go to the image's timeline,
+and every entry with content to a listing whose row groups are the extraction batches
+(at most BATCH_FILES files or BATCH_BYTES of content each). `extract_files` then runs per
+batch, so one image's files spread over many tasks. Memory stays bounded throughout:
+entries stream, content streams (workers/artifacts.py), a batch is one row group.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import ray
 
 import rust_core
 from workers.artifacts import store_stream
 from workers.carving import mark_known
 from workers.evidence import ImageRef
-from workers.filesystems import FilesystemError, open_filesystem, read_content, walk
+from workers.filesystems import Entry, FilesystemError, open_filesystem, read_content, walk
 from workers.images import open_image
 from workers.known_files import known_files_for_job
 from workers.manifest import part_bytes
@@ -33,21 +40,47 @@ from workers.tsk_image import TskImage
 from workers.volumes import find_filesystems
 
 STEP = "scan_files"
-VERSION = "1"
-PART_ROWS = 2000
+VERSION = "2"
+BATCH_FILES = 500
+BATCH_BYTES = 256 << 20
 CONTENT = ("file", "stream")
+
+PARQUET = "application/vnd.apache.parquet"
+
+# The listing: one row per entry with content, the Entry's fields plus its filesystem.
+_TEXT = ("path", "name_hex", "kind", "name_kind", "allocation", "stream", "link_target")
+_FLAGS = ("name_allocated", "meta_allocated", "orphan")
+LISTING_SCHEMA = pa.schema(
+    [pa.field("fs_offset", pa.int64(), nullable=False)]
+    + [
+        pa.field(f.name, pa.string() if f.name in _TEXT else pa.bool_() if f.name in _FLAGS else pa.int64())
+        for f in dataclasses.fields(Entry)
+    ]
+)
+
+
+@dataclass
+class Listing:
+    image_index: int
+    node: str
+    seconds: float = 0.0
+    key: str | None = None
+    batches: int = 0
+    entries: int = 0
+    timeline_key: str | None = None
+    timeline_rows: int = 0
+    filesystems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
 class FilesResult:
     image_index: int
+    batch: int
     node: str
     seconds: float = 0.0
     bytes: int = 0
-    part_keys: list[str] = field(default_factory=list)
-    timeline_key: str | None = None
-    timeline_rows: int = 0
-    filesystems: list[str] = field(default_factory=list)
+    part_key: str = ""
     warnings: list[str] = field(default_factory=list)
     found: Counter[str] = field(default_factory=Counter)  # by allocation: allocated / deleted / ...
     stored_new: int = 0
@@ -63,64 +96,113 @@ def _store(config: StoreConfig) -> ObjectStore:
     return ObjectStore(config)
 
 
-def files_part_key(ctx: JobContext, image_index: int, n: int) -> str:
-    return f"{ctx.case}/{ctx.job_id}/parts/img{image_index:04d}-files{n:05d}.parquet"
+def listing_key(ctx: JobContext, image_index: int) -> str:
+    return f"{ctx.case}/{ctx.job_id}/files/img{image_index:04d}-listing.parquet"
 
 
 def timeline_key(ctx: JobContext, image_index: int) -> str:
     return f"{ctx.case}/{ctx.job_id}/timeline/img{image_index:04d}.parquet"
 
 
-def scan_files_local(config: StoreConfig, ctx: JobContext, image: ImageRef, image_index: int) -> FilesResult:
+def files_part_key(ctx: JobContext, image_index: int, batch: int) -> str:
+    return f"{ctx.case}/{ctx.job_id}/parts/img{image_index:04d}-files{batch:05d}.parquet"
+
+
+class BatchWriter:
+    """Listing rows into Parquet, one row group per extraction batch."""
+
+    def __init__(self, path: str) -> None:
+        self.writer = pq.ParquetWriter(path, LISTING_SCHEMA)
+        self.rows: list[dict[str, Any]] = []
+        self.bytes = self.batches = self.entries = 0
+
+    def add(self, fs_offset: int, entry: Entry) -> None:
+        self.rows.append({"fs_offset": fs_offset, **dataclasses.asdict(entry)})
+        self.bytes += entry.size
+        if len(self.rows) >= BATCH_FILES or self.bytes >= BATCH_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.rows:
+            self.writer.write_table(pa.Table.from_pylist(self.rows, schema=LISTING_SCHEMA))
+            self.batches, self.entries = self.batches + 1, self.entries + len(self.rows)
+            self.rows, self.bytes = [], 0
+
+    def close(self) -> None:
+        self.flush()
+        self.writer.close()
+
+
+def list_files_local(config: StoreConfig, ctx: JobContext, image: ImageRef, image_index: int) -> Listing:
+    """Walk every filesystem once: the timeline, and the listing of what to extract."""
     started = time.monotonic()
-    store, known = _store(config), known_files_for_job(config, ctx)
-    result = FilesResult(image_index, current_node())
-    rows: list[dict[str, Any]] = []
-
-    def flush() -> None:
-        mark_known(known, rows, result)
-        key = files_part_key(ctx, image_index, len(result.part_keys))
-        store.put_bytes(RESULTS, key, part_bytes(rows), "application/vnd.apache.parquet")
-        result.part_keys.append(key)
-        rows.clear()
-
-    with tempfile.TemporaryDirectory(prefix="quarry-timeline-") as tmp, open_image(image.path, config) as media:
-        local_timeline = os.path.join(tmp, "timeline.parquet")
+    store = _store(config)
+    out = Listing(image_index, current_node())
+    with tempfile.TemporaryDirectory(prefix="quarry-listing-") as tmp, open_image(image.path, config) as media:
         tsk = TskImage(media)
         layout = find_filesystems(tsk)
-        result.warnings += layout.warnings
-        with TimelineWriter(local_timeline) as timeline:
+        out.warnings += layout.warnings
+        batches = BatchWriter(os.path.join(tmp, "listing.parquet"))
+        with TimelineWriter(os.path.join(tmp, "timeline.parquet")) as timeline:
             for loc in layout.filesystems:
                 try:
                     fs = open_filesystem(tsk, loc.offset)
                 except FilesystemError as exc:
-                    result.warnings.append(str(exc))
+                    out.warnings.append(str(exc))
                     continue
-                result.filesystems.append(f"{loc.fs_type} at {loc.offset} ({loc.description})")
-                for entry in walk(fs, result.warnings.append):
+                out.filesystems.append(f"{loc.fs_type} at {loc.offset} ({loc.description})")
+                for entry in walk(fs, out.warnings.append):
                     timeline.write(timeline_rows([entry], image_index, loc.offset))
-                    if entry.kind not in CONTENT or not entry.has_content:
-                        continue
-                    digests, new = store_stream(store, read_content(fs, entry))
-                    result.stored_new += new
-                    result.stored_existing += not new
-                    result.found[entry.allocation] += 1
-                    result.bytes += digests["length"]
-                    rows.append(_row(ctx, image, image_index, loc.offset, entry, digests))
-                    if len(rows) >= PART_ROWS:
-                        flush()
-        result.timeline_rows = timeline.rows  # counted as batches are written, the last at close
-        if rows or not result.part_keys:
-            flush()
-        if result.timeline_rows:
-            result.timeline_key = timeline_key(ctx, image_index)
-            store.put_file(RESULTS, result.timeline_key, local_timeline, "application/vnd.apache.parquet")
+                    if entry.kind in CONTENT and entry.has_content:
+                        batches.add(loc.offset, entry)
+        batches.close()
+        out.timeline_rows, out.batches, out.entries = timeline.rows, batches.batches, batches.entries
+        if out.timeline_rows:
+            out.timeline_key = timeline_key(ctx, image_index)
+            store.put_file(RESULTS, out.timeline_key, os.path.join(tmp, "timeline.parquet"), PARQUET)
+        if out.batches:
+            out.key = listing_key(ctx, image_index)
+            store.put_file(RESULTS, out.key, os.path.join(tmp, "listing.parquet"), PARQUET)
+    out.seconds = time.monotonic() - started
+    return out
+
+
+def _batch_entries(store: ObjectStore, key: str, batch: int) -> Iterator[tuple[int, Entry]]:
+    with tempfile.TemporaryDirectory(prefix="quarry-batch-") as tmp:
+        local = os.path.join(tmp, "listing.parquet")
+        store.get_file(RESULTS, key, local)
+        for row in pq.ParquetFile(local).read_row_group(batch).to_pylist():
+            fs_offset = row.pop("fs_offset")
+            yield fs_offset, Entry(**row)
+
+
+def extract_files_local(
+    config: StoreConfig, ctx: JobContext, image: ImageRef, image_index: int, key: str, batch: int
+) -> FilesResult:
+    """Extract one batch of the listing through the shared artifact code."""
+    started = time.monotonic()
+    store, known = _store(config), known_files_for_job(config, ctx)
+    result = FilesResult(image_index, batch, current_node(), part_key=files_part_key(ctx, image_index, batch))
+    rows: list[dict[str, Any]] = []
+    with open_image(image.path, config) as media:
+        tsk, opened = TskImage(media), {}
+        for fs_offset, entry in _batch_entries(store, key, batch):
+            if fs_offset not in opened:
+                opened[fs_offset] = open_filesystem(tsk, fs_offset)
+            digests, new = store_stream(store, read_content(opened[fs_offset], entry))
+            result.stored_new += new
+            result.stored_existing += not new
+            result.found[entry.allocation] += 1
+            result.bytes += digests["length"]
+            rows.append(_row(ctx, image, image_index, fs_offset, entry, digests))
+    mark_known(known, rows, result)
+    store.put_bytes(RESULTS, result.part_key, part_bytes(rows), PARQUET)
     result.seconds = time.monotonic() - started
     return result
 
 
 def _row(
-    ctx: JobContext, image: ImageRef, image_index: int, fs_offset: int, entry: Any, digests: dict[str, Any]
+    ctx: JobContext, image: ImageRef, image_index: int, fs_offset: int, entry: Entry, digests: dict[str, Any]
 ) -> dict[str, Any]:
     complete = digests["length"] == entry.size
     return {
@@ -150,4 +232,5 @@ def _row(
     }
 
 
-scan_files = ray.remote(max_retries=3)(scan_files_local)
+list_files = ray.remote(max_retries=3)(list_files_local)
+extract_files = ray.remote(max_retries=3)(extract_files_local)

@@ -13,6 +13,9 @@ import pytest
 
 from cluster import api
 from cluster.results import manifest_key
+from workers import files
+from workers.evidence import ImageRef
+from workers.steps import JobContext
 from workers.store import ARTIFACTS, RESULTS, artifact_key
 
 IMAGES = {"sleuthkit/image.dd": "sleuthkit__image.dd", "dfvfs-ext2/ext2.E01": "dfvfs__ext2.E01"}
@@ -50,9 +53,25 @@ def test_summary_and_timeline(job, store, testdata):
     images = job.summary["images"]
     assert [i["filesystems"] for i in images] == [["ext2 at 0 (whole image)"], ["ext2 at 0 (whole image)"]]
     for img, name in zip(images, IMAGES.values(), strict=True):
-        assert img["files"]["allocated"] == len(truth_files(testdata, name))
+        assert img["files"]["allocated"] == len(truth_files(testdata, name)) and img["file_batches"] == 1
         body = (testdata / "truth" / name / "fs00_o0" / "bodyfile.txt").read_text().splitlines()
         # bodyfile: md5|name|inode|mode|uid|gid|size|atime|mtime|ctime|crtime; one timeline row per set time
         times = sum(1 for line in body for t in line.split("|")[7:11] if t not in ("", "0"))
         timeline = pq.read_table(io.BytesIO(store.get_bytes(RESULTS, img["timeline"]["key"])))
         assert timeline.num_rows == img["timeline"]["rows"] == times, name
+
+
+def test_an_images_files_spread_over_batches(settings, store, testdata, monkeypatch):
+    monkeypatch.setattr(files, "BATCH_FILES", 1)
+    ctx = JobContext("files-batches", "job-batches")
+    image = ImageRef(str(testdata / "sleuthkit/image.dd"), 102400)
+    listing = files.list_files_local(settings.store, ctx, image, 0)
+    want = truth_files(testdata, "sleuthkit__image.dd")
+    assert (listing.entries, listing.batches) == (len(want), len(want))
+    got = {}
+    for batch in range(listing.batches):
+        result = files.extract_files_local(settings.store, ctx, image, 0, listing.key, batch)
+        assert sum(result.found.values()) == 1
+        part = pq.read_table(io.BytesIO(store.get_bytes(RESULTS, result.part_key))).to_pylist()
+        got.update({(r["path"], r["inode"]): r["sha256"] for r in part})
+    assert got == {key: t["sha256"] for key, t in want.items()}
