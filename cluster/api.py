@@ -40,9 +40,12 @@ def submit(
     plan: HashPlan | None = None,
     expect: list[str] | None = None,
     expect_lists: list[str] | None = None,
+    carve: str = "all",
 ) -> JobRecord:
     """Check the images and the expected digests, record the job, hand it to the job
     manager; returns the record. Nothing is written when any input is bad."""
+    if carve not in CARVE_PROFILES:
+        raise ValueError(f"carve profile {carve!r}: use one of {', '.join(CARVE_PROFILES)}")
     if not case or "/" in case:
         raise ValueError(f"case name {case!r} must be non-empty and contain no '/'")
     images = check_images(paths, settings.store)
@@ -50,12 +53,15 @@ def submit(
     plan = with_expected_digests(plan or HashPlan(), expected)
     store = ObjectStore(settings.store)
     store.ensure_buckets()
-    job = JobRecord.new(case, images, plan.as_dict(), expected, dict(pin_current(store)))
+    job = JobRecord.new(case, images, plan.as_dict(), expected, dict(pin_current(store)), carve)
     Journal(store).save(job)
     connect_ray(settings)
     manager = get_manager(settings)
     ray.get(manager.start.remote(job.id))
     return job
+
+
+CARVE_PROFILES = ("all", "unallocated")
 
 
 def with_expected_digests(plan: HashPlan, expected: list[list[dict[str, str]]]) -> HashPlan:

@@ -33,6 +33,7 @@ class JobRecord:
     summary: dict[str, Any] | None = None
     hashing: dict[str, Any] = field(default_factory=dict)
     hash_sets: dict[str, str] = field(default_factory=dict)  # known-file set name -> version pinned
+    carve: str = "all"  # "all" of each image, or only "unallocated" space (and space no filesystem claims)
 
     @classmethod
     def new(
@@ -42,6 +43,7 @@ class JobRecord:
         hashing: dict[str, Any],
         expected: list[list[dict[str, str]]],
         hash_sets: dict[str, str],
+        carve: str = "all",
     ) -> JobRecord:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         return cls(
@@ -54,6 +56,7 @@ class JobRecord:
             bytes_total=sum(i.size for i in images),
             hashing=hashing,
             hash_sets=hash_sets,
+            carve=carve,
         )
 
     def image_refs(self) -> list[ImageRef]:

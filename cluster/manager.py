@@ -69,15 +69,26 @@ class JobManager:
         s = self.settings
         ctx = JobContext(case=job.case, job_id=job.id, hash_sets=tuple(sorted(job.hash_sets.items())))
         images = job.image_refs()
-        segments = [seg for i, img in enumerate(images) for seg in plan_segments(img, i, s.segment_size, s.overlap)]
-        job.state, job.segments_total = "running", len(segments)
+        job.state = "running"
         self.metrics.jobs.labels("running").inc()
         self.journal.save(job)
-
         store_ref = ray.put(s.store)
         plan = HashPlan.from_dict(job.hashing)
         hash_refs = [hashing.hash_image.remote(store_ref, ctx, img, i, plan) for i, img in enumerate(images)]
-        listing_refs = [files.list_files.remote(store_ref, ctx, img, i) for i, img in enumerate(images)]
+        unallocated = job.carve == "unallocated"
+        listing_refs = [files.list_files.remote(store_ref, ctx, img, i, unallocated) for i, img in enumerate(images)]
+        # Carving only unallocated space needs the filesystems' maps first; otherwise the walk
+        # runs beside the carving.
+        listings: list[Listing] | None = ray.get(listing_refs) if unallocated else None
+        segments = [
+            seg
+            for i, img in enumerate(images)
+            for seg in plan_segments(
+                img, i, s.segment_size, s.overlap, listings[i].unallocated if listings is not None else None
+            )
+        ]
+        job.segments_total = len(segments)
+        self.journal.save(job)
 
         results: list[SegmentResult] = []
 
@@ -96,7 +107,8 @@ class JobManager:
             segment_done,
         )
 
-        listings: list[Listing] = ray.get(listing_refs)
+        if listings is None:
+            listings = ray.get(listing_refs)
         found_files: list[FilesResult] = []
         for listing in listings:
             self.metrics.tasks_completed.labels(listing.node, files.STEP).inc()
@@ -202,6 +214,7 @@ class JobManager:
             "integrity": _integrity(checks),
             "artifacts": rows,
             "carved": by_type,
+            "carve": {"profile": job.carve, "bytes": sum(r.bytes for r in results)},
             "known_files": known_files_summary([*results, *found_files]),
             "stored_new": sum(r.stored_new for r in [*results, *found_files]),
             "stored_existing": sum(r.stored_existing for r in [*results, *found_files]),

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from workers.carving import Segment
 from workers.evidence import ImageRef
 
 
-def plan_segments(image: ImageRef, image_index: int, segment_size: int, overlap: int) -> list[Segment]:
-    """Contiguous owned ranges covering the image exactly once, each reading `overlap` more."""
+def plan_segments(
+    image: ImageRef,
+    image_index: int,
+    segment_size: int,
+    overlap: int,
+    ranges: Sequence[tuple[int, int]] | None = None,
+) -> list[Segment]:
+    """Owned ranges covering the image (or only `ranges`, (offset, length) pairs such as a
+    filesystem's unallocated space) exactly once, each reading `overlap` more."""
     if segment_size <= 0:
         raise ValueError(f"segment size must be positive, got {segment_size}")
-    return [
-        Segment(image_index, i, start, min(segment_size, image.size - start), overlap)
-        for i, start in enumerate(range(0, image.size, segment_size))
-    ]
+    spans = [(0, image.size)] if ranges is None else ranges
+    out: list[Segment] = []
+    for offset, length in spans:
+        end = min(offset + length, image.size)
+        for start in range(offset, end, segment_size):
+            out.append(Segment(image_index, len(out), start, min(segment_size, end - start), overlap))
+    return out

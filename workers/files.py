@@ -37,6 +37,7 @@ from workers.steps import JobContext, current_node
 from workers.store import RESULTS, ObjectStore, StoreConfig
 from workers.timeline import TimelineWriter, timeline_rows
 from workers.tsk_image import TskImage
+from workers.unallocated import unallocated_runs
 from workers.volumes import find_filesystems
 
 STEP = "scan_files"
@@ -46,6 +47,39 @@ BATCH_BYTES = 256 << 20
 CONTENT = ("file", "stream")
 
 PARQUET = "application/vnd.apache.parquet"
+
+
+def _unallocated(fs: Any, warnings: list[str]) -> list[tuple[int, int]] | None:
+    """The filesystem's unallocated runs, or None (carve all of it) when TSK cannot walk it."""
+    try:
+        return list(unallocated_runs(fs))
+    except FilesystemError as exc:
+        warnings.append(f"{exc}; carving all of this filesystem instead")
+        return None
+
+
+def carve_ranges(size: int, claimed: list[tuple[int, int, list[tuple[int, int]] | None]]) -> list[tuple[int, int]]:
+    """What to carve when only unallocated space is wanted: every byte no filesystem claims
+    (gaps between partitions, space after the last) plus each filesystem's unallocated runs
+    (or the whole filesystem when its runs are unknown), merged, in offset order."""
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for offset, length, runs in sorted(claimed, key=lambda c: c[0]):
+        if offset > cursor:
+            spans.append((cursor, offset - cursor))
+        spans.extend(runs if runs is not None else [(offset, length)])
+        cursor = max(cursor, offset + length)
+    if cursor < size:
+        spans.append((cursor, size - cursor))
+    merged: list[tuple[int, int]] = []
+    for offset, length in sorted(spans):
+        if merged and offset <= merged[-1][0] + merged[-1][1]:
+            last = merged[-1]
+            merged[-1] = (last[0], max(last[1], offset + length - last[0]))
+        elif length > 0:
+            merged.append((offset, length))
+    return merged
+
 
 # The listing: one row per entry with content, the Entry's fields plus its filesystem.
 _TEXT = ("path", "name_hex", "kind", "name_kind", "allocation", "stream", "link_target")
@@ -71,6 +105,7 @@ class Listing:
     timeline_rows: int = 0
     filesystems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    unallocated: list[tuple[int, int]] | None = None  # asked for: (offset, length) to carve
 
 
 @dataclass
@@ -133,8 +168,11 @@ class BatchWriter:
         self.writer.close()
 
 
-def list_files_local(config: StoreConfig, ctx: JobContext, image: ImageRef, image_index: int) -> Listing:
-    """Walk every filesystem once: the timeline, and the listing of what to extract."""
+def list_files_local(
+    config: StoreConfig, ctx: JobContext, image: ImageRef, image_index: int, unallocated: bool = False
+) -> Listing:
+    """Walk every filesystem once: the timeline, and the listing of what to extract; with
+    `unallocated`, also the byte runs no filesystem uses (for carving only those)."""
     started = time.monotonic()
     store = _store(config)
     out = Listing(image_index, current_node())
@@ -143,6 +181,7 @@ def list_files_local(config: StoreConfig, ctx: JobContext, image: ImageRef, imag
         layout = find_filesystems(tsk)
         out.warnings += layout.warnings
         batches = BatchWriter(os.path.join(tmp, "listing.parquet"))
+        claimed: list[tuple[int, int, list[tuple[int, int]]]] = []
         with TimelineWriter(os.path.join(tmp, "timeline.parquet")) as timeline:
             for loc in layout.filesystems:
                 try:
@@ -151,11 +190,16 @@ def list_files_local(config: StoreConfig, ctx: JobContext, image: ImageRef, imag
                     out.warnings.append(str(exc))
                     continue
                 out.filesystems.append(f"{loc.fs_type} at {loc.offset} ({loc.description})")
+                if unallocated:
+                    runs = _unallocated(fs, out.warnings)
+                    claimed.append((loc.offset, loc.length, runs))
                 for entry in walk(fs, out.warnings.append):
                     timeline.write(timeline_rows([entry], image_index, loc.offset))
                     if entry.kind in CONTENT and entry.has_content:
                         batches.add(loc.offset, entry)
         batches.close()
+        if unallocated:
+            out.unallocated = carve_ranges(media.size, claimed)
         out.timeline_rows, out.batches, out.entries = timeline.rows, batches.batches, batches.entries
         if out.timeline_rows:
             out.timeline_key = timeline_key(ctx, image_index)

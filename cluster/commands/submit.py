@@ -55,7 +55,9 @@ def print_summary(summary: dict[str, Any]) -> None:
             print("    filesystems: none found (carving covers the whole image)")
         for warning in img.get("warnings", []):
             print(f"    warning: {warning}")
-    print(f"  carved files ({summary['artifacts']} in the manifest):")
+    carve = summary.get("carve", {"profile": "all"})
+    scope = "whole images" if carve["profile"] == "all" else f"unallocated space only, {carve['bytes']} bytes"
+    print(f"  carved files ({scope}; {summary['artifacts']} rows in the manifest):")
     for kind, per in summary["carved"].items():
         print(counts_line(kind, per))
     known = summary.get("known_files") or {}
@@ -71,7 +73,7 @@ def print_summary(summary: dict[str, Any]) -> None:
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     plan = HashPlan(tuple(args.digests), args.window, tuple(args.window_digests))
-    job = api.submit(settings, args.case, args.images, plan, args.expect, args.expect_list)
+    job = api.submit(settings, args.case, args.images, plan, args.expect, args.expect_list, args.carve)
     print(f"job {job.id} submitted for case {job.case} ({len(job.images)} image(s), {job.bytes_total} bytes)")
     if args.no_wait:
         return 0
@@ -107,6 +109,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--case", required=True, help="case the images belong to")
     s.add_argument("images", nargs="+", help="raw image files (or block devices)")
     s.add_argument("--no-wait", action="store_true", help="return once the job is recorded and started")
+    s.add_argument(
+        "--carve",
+        choices=("all", "unallocated"),
+        default="all",
+        help="carve whole images (default), or only space no filesystem uses (faster)",
+    )
     s.add_argument(
         "--digests",
         type=digest_names,
