@@ -203,6 +203,7 @@ class JobManager:
                     "digests": d.digests,
                     "windows": {"key": d.windows_key, "count": d.windows, "plan": d.plan},
                     "verification": check,
+                    "container_check": d.container_check,
                     "filesystems": li.filesystems,
                     "files": dict(sorted(by_image[li.image_index].items())),
                     "file_batches": li.batches,
@@ -212,6 +213,7 @@ class JobManager:
                 for img, d, check, li in zip(job.images, digests, checks, listings, strict=True)
             ],
             "integrity": _integrity(checks),
+            "damaged_chunks": sum((d.container_check or {}).get("damaged") or 0 for d in digests),
             "artifacts": rows,
             "carved": by_type,
             "carve": {"profile": job.carve, "bytes": sum(r.bytes for r in results)},

@@ -11,6 +11,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import rust_core
 
@@ -58,6 +59,11 @@ class MediaReader:
     def stored_digests(self) -> dict[str, str]:
         """Acquisition digests the container records (only E01 has any)."""
         return {}
+
+    def check_container(self) -> dict[str, Any] | None:
+        """The container's own integrity check (E01 chunk checksums), or None where the
+        format has none."""
+        return None
 
     def ref(self) -> ImageRef:
         return ImageRef(path=self.path, size=self.size, format=self.format)

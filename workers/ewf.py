@@ -7,10 +7,13 @@ them. Files are opened read-only by libewf.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import pyewf
 
+from workers.evidence import RawImage
+from workers.ewf_check import EwfLayoutError, Segment, check_chunks
 from workers.libyal import HandleImage
 
 MAGIC = b"EVF\x09\x0d\x0a\xff\x00"
@@ -30,6 +33,22 @@ class EwfImage(HandleImage):
             self.segments = [str(s) for s in pyewf.glob(self.path)]
             handle.open(self.segments)
         return handle
+
+    def check_container(self) -> dict[str, Any]:
+        """Every chunk against its checksum (libewf zero-fills damaged ones silently)."""
+        if self.fileobj is not None:
+            segments: list[tuple[str, Segment]] = [(self.path, self.fileobj)]
+        else:
+            segments = [(name, RawImage(name)) for name in self.segments]
+        try:
+            check = check_chunks(segments)
+        except EwfLayoutError as exc:
+            return {"chunks": 0, "damaged": None, "problems": [], "error": str(exc)}
+        finally:
+            for _, seg in segments:
+                if isinstance(seg, RawImage):
+                    seg.close()
+        return {"chunks": check.chunks, "damaged": check.damaged, "problems": [asdict(p) for p in check.problems]}
 
     def stored_digests(self) -> dict[str, str]:
         """The acquisition digests recorded in the image ({"md5": hex, "sha1": hex})."""

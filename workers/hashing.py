@@ -67,6 +67,7 @@ class ImageDigests:
     windows_key: str | None = None
     windows: int = 0
     plan: dict[str, Any] = field(default_factory=dict)
+    container_check: dict[str, Any] | None = None  # E01: chunks checked and damaged ones
 
 
 def windows_key(ctx: JobContext, image_index: int) -> str:
@@ -138,6 +139,7 @@ def hash_image_local(
                 with pq.ParquetWriter(path, window_schema(plan), compression="zstd") as sink:
                     digests, written = hash_stream(img, plan, sink)
                 ObjectStore(config).put_file(RESULTS, key, path, "application/vnd.apache.parquet")
+        container_check = img.check_container()
     return ImageDigests(
         image_index=image_index,
         digests=digests,
@@ -147,6 +149,7 @@ def hash_image_local(
         windows_key=key,
         windows=written,
         plan=plan.as_dict(),
+        container_check=container_check,
     )
 
 

@@ -47,6 +47,14 @@ def print_summary(summary: dict[str, Any]) -> None:
             plan = windows["plan"]
             print(f"    {windows['count']} windows of {plan['window']} bytes ({', '.join(plan['window_algorithms'])})")
         print_verification(img)
+        check = img.get("container_check")
+        if check:
+            if check.get("error"):
+                print(f"    container check: {check['error']}")
+            else:
+                print(f"    container check: {check['chunks']} chunks, {check['damaged']} damaged")
+            for p in check.get("problems", []):
+                print(f"      DAMAGED chunk {p['chunk']}: media {p['media_offset']}+{p['length']}: {p['reason']}")
         if img.get("filesystems"):
             counts = ", ".join(f"{n} {origin}" for origin, n in img["files"].items()) or "no files with content"
             print(f"    filesystems: {'; '.join(img['filesystems'])}: {counts}")
@@ -94,14 +102,19 @@ def run(args: argparse.Namespace) -> int:
     print_summary(job.summary)
     if job.summary.get("known_files", {}).get("known_bad"):
         print(f"quarry: KNOWN-BAD content found in job {job.id} (see above)", file=sys.stderr)
+    if job.summary.get("damaged_chunks"):
+        print(
+            f"quarry: DAMAGED CHUNKS in job {job.id}: {job.summary['damaged_chunks']} E01 chunk(s) fail their "
+            "checksum; their media reads as zeros (see above)",
+            file=sys.stderr,
+        )
     if job.summary["integrity"] == "mismatch":
         print(
             f"quarry: INTEGRITY MISMATCH in job {job.id}: an image's media digest differs from its acquisition "
             "digest (see above); the results are kept",
             file=sys.stderr,
         )
-        return 3
-    return 0
+    return 3 if job.summary["integrity"] == "mismatch" or job.summary.get("damaged_chunks") else 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:

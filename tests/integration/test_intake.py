@@ -96,3 +96,29 @@ def test_malformed_expectations_create_no_job(settings, store, forged, tmp_path)
     with pytest.raises(ValueError, match=rf"{bad}, line 2"):
         api.submit(settings, "intake", [str(path)], expect_lists=[str(bad)])
     assert store.list_keys("quarry-journal") == before
+
+
+def test_damaged_e01_chunks_are_reported_even_when_the_digest_still_matches(settings, testdata, tmp_path):
+    original = (testdata / "dfvfs-ext2" / "ext2.E01").read_bytes()
+    raw = b"".join((testdata / f"dfvfs-ext2/ext2.splitraw.00{i}").read_bytes() for i in (0, 1))
+    # Byte 9000 lies in a chunk of zeros: libewf hands back zeros for it, so the media MD5
+    # still equals the stored one, yet the chunk's zlib stream no longer checks out.
+    damaged = bytearray(original)
+    damaged[9000] ^= 0x01
+    path = tmp_path / "zero-chunk.E01"
+    path.write_bytes(bytes(damaged))
+    job = run(settings, "intake-e01", [path])
+    img = job.summary["images"][0]
+    assert img["digests"]["md5"] == EXT2_MEDIA_MD5 == hashlib.md5(raw).hexdigest()
+    assert img["verification"]["result"] == "match"
+    check = img["container_check"]
+    assert check["chunks"] == len(raw) // 32768 and check["damaged"] == 1 == job.summary["damaged_chunks"]
+    problem = check["problems"][0]
+    assert raw[problem["media_offset"] : problem["media_offset"] + problem["length"]] == bytes(32768)
+    assert "does not inflate" in problem["reason"]
+
+
+def test_an_intact_e01_has_no_damaged_chunks(settings, testdata):
+    job = run(settings, "intake-e01", [testdata / "dfvfs-ext2" / "ext2.split.E01"])
+    check = job.summary["images"][0]["container_check"]
+    assert (check["chunks"], check["damaged"]) == (128, 0)

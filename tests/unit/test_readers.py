@@ -101,3 +101,19 @@ def test_a_second_split_part_alone_is_read_as_raw(testdata, tmp_path):
     shutil.copyfile(testdata / "dfvfs-ext2/ext2.splitraw.001", part)
     with open_image(part) as img:
         assert img.format == "raw" and img.size == 2 << 20
+
+
+def test_e01_chunk_check_names_the_damaged_chunk(testdata, tmp_path):
+    raw = b"".join((testdata / f"dfvfs-ext2/ext2.splitraw.00{i}").read_bytes() for i in (0, 1))
+    damaged = bytearray((testdata / "dfvfs-ext2/ext2.E01").read_bytes())
+    damaged[2000] ^= 0x01  # inside the first chunk's compressed data
+    path = tmp_path / "damaged.E01"
+    path.write_bytes(bytes(damaged))
+    with open_image(path) as img:
+        check = img.check_container()
+        media = img.read_at(0, img.size)
+    # Where libewf's media differs from the raw media is the damaged chunk (32 KiB chunks).
+    differing = {i // 32768 for i in range(0, len(raw), 512) if media[i : i + 512] != raw[i : i + 512]}
+    assert differing == {0}
+    assert (check["chunks"], check["damaged"]) == (128, 1)
+    assert check["problems"][0]["chunk"] == 0 and check["problems"][0]["media_offset"] == 0
