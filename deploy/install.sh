@@ -10,6 +10,9 @@ command -v sha256sum >/dev/null || need_apt+=(coreutils)
 command -v ssdeep >/dev/null || need_apt+=(ssdeep)
 command -v debugfs >/dev/null || need_apt+=(e2fsprogs)
 command -v hashdeep >/dev/null || need_apt+=(hashdeep)
+command -v mkfs.fat >/dev/null || need_apt+=(dosfstools)
+command -v mcopy >/dev/null || need_apt+=(mtools)
+command -v mkfs.exfat >/dev/null || need_apt+=(exfatprogs)
 if [ ${#need_apt[@]} -gt 0 ]; then
   say "installing Debian packages: ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
