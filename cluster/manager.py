@@ -186,8 +186,10 @@ class JobManager:
             found.update(r.found)
         checks = [verify(img.get("expected", []), d.digests) for img, d in zip(job.images, digests, strict=True)]
         by_image: dict[int, Counter[str]] = {li.image_index: Counter() for li in listings}
+        warnings_by_image: dict[int, list[str]] = {li.image_index: [] for li in listings}
         for f in found_files:
             by_image[f.image_index].update(f.found)
+            warnings_by_image[f.image_index] += f.warnings
         by_type: dict[str, dict[str, int]] = {}
         for kind_status, n in sorted(found.items()):
             kind, status = kind_status.split("/")
@@ -204,16 +206,18 @@ class JobManager:
                     "windows": {"key": d.windows_key, "count": d.windows, "plan": d.plan},
                     "verification": check,
                     "container_check": d.container_check,
+                    "unreadable": d.unreadable,
                     "filesystems": li.filesystems,
                     "files": dict(sorted(by_image[li.image_index].items())),
                     "file_batches": li.batches,
                     "timeline": {"key": li.timeline_key, "rows": li.timeline_rows},
-                    "warnings": li.warnings,
+                    "warnings": li.warnings + warnings_by_image[li.image_index],
                 }
                 for img, d, check, li in zip(job.images, digests, checks, listings, strict=True)
             ],
             "integrity": _integrity(checks),
             "damaged_chunks": sum((d.container_check or {}).get("damaged") or 0 for d in digests),
+            "unreadable_bytes": sum(u["length"] for d in digests for u in d.unreadable),
             "artifacts": rows,
             "carved": by_type,
             "carve": {"profile": job.carve, "bytes": sum(r.bytes for r in results)},

@@ -77,14 +77,15 @@ def carve_segment(
     carver: rust_core.Carver, img: MediaImage, seg: Segment
 ) -> Iterator[tuple[rust_core.Carve, memoryview]]:
     """Each file whose header lies in the segment, with its bytes, re-reading past the window."""
-    window = img.read_at(seg.start, seg.length + seg.overlap)
+    # The hash step records unreadable ranges for the job; here they are only zeros to scan.
+    window = img.read_salvaging(seg.start, seg.length + seg.overlap, [])
     view = memoryview(window)
     for hit in carver.scan(window, seg.start, seg.length, seg.start + len(window) == img.size):
         if hit.status != "need_more":
             rel = hit.offset - seg.start
             yield hit, view[rel : rel + hit.length]
             continue
-        reread = img.read_at(hit.offset, carver.max_size(hit.kind))
+        reread = img.read_salvaging(hit.offset, carver.max_size(hit.kind), [])
         carve = carver.carve_at(reread, hit.offset, hit.kind, hit.offset + len(reread) == img.size)
         if carve is not None:
             yield carve, memoryview(reread)[: carve.length]

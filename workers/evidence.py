@@ -29,6 +29,9 @@ class ImageRef:
     format: str = "raw"
 
 
+SALVAGE_PIECE = 4096  # the smallest range a read error is narrowed down to
+
+
 class MediaReader:
     """What every evidence reader shares. A reader sets `path`, `size` and `format` and
     implements `read_at`; feeding the hasher goes through `read_at` in bounded pieces
@@ -55,6 +58,30 @@ class MediaReader:
 
     def shrank(self, offset: int) -> EvidenceError:
         return EvidenceError(f"{self.path}: media ends early: no bytes at offset {offset} of {self.size}")
+
+    def read_salvaging(self, offset: int, length: int, unreadable: list[dict[str, Any]]) -> bytes:
+        """Like `read_at`, but what cannot be read comes back as zeros and is recorded in
+        `unreadable` ({offset, length, reason}, narrowed by halving down to SALVAGE_PIECE
+        bytes and merged), so everything readable around a bad range is still processed."""
+        length = max(0, min(length, self.size - offset))
+        try:
+            return self.read_at(offset, length)
+        except EvidenceError as exc:
+            end = offset + length
+            if offset // SALVAGE_PIECE == (end - 1) // SALVAGE_PIECE:  # within one aligned piece
+                last = unreadable[-1] if unreadable else None
+                if last and last["offset"] + last["length"] == offset:
+                    last["length"] += length
+                else:
+                    unreadable.append({"offset": offset, "length": length, "reason": str(exc)})
+                return bytes(length)
+        # Split at an aligned boundary inside the range, so bad ranges resolve to whole pieces.
+        mid = (offset + length // 2) // SALVAGE_PIECE * SALVAGE_PIECE
+        if mid <= offset:
+            mid = (offset // SALVAGE_PIECE + 1) * SALVAGE_PIECE
+        return self.read_salvaging(offset, mid - offset, unreadable) + self.read_salvaging(
+            mid, offset + length - mid, unreadable
+        )
 
     def stored_digests(self) -> dict[str, str]:
         """Acquisition digests the container records (only E01 has any)."""

@@ -28,7 +28,7 @@ import ray
 import rust_core
 from workers.artifacts import store_stream
 from workers.carving import mark_known
-from workers.evidence import ImageRef
+from workers.evidence import EvidenceError, ImageRef
 from workers.filesystems import Entry, FilesystemError, open_filesystem, read_content, walk
 from workers.images import open_image
 from workers.known_files import known_files_for_job
@@ -177,7 +177,7 @@ def list_files_local(
     store = _store(config)
     out = Listing(image_index, current_node())
     with tempfile.TemporaryDirectory(prefix="quarry-listing-") as tmp, open_image(image.path, config) as media:
-        tsk = TskImage(media)
+        tsk = TskImage(media, salvage=True)
         layout = find_filesystems(tsk)
         out.warnings += layout.warnings
         batches = BatchWriter(os.path.join(tmp, "listing.parquet"))
@@ -198,6 +198,10 @@ def list_files_local(
                     if entry.kind in CONTENT and entry.has_content:
                         batches.add(loc.offset, entry)
         batches.close()
+        out.warnings += [
+            f"{image.path}: media {u['offset']}+{u['length']} unreadable, read as zeros: {u['reason']}"
+            for u in tsk.unreadable
+        ]
         if unallocated:
             out.unallocated = carve_ranges(media.size, claimed)
         out.timeline_rows, out.batches, out.entries = timeline.rows, batches.batches, batches.entries
@@ -229,11 +233,15 @@ def extract_files_local(
     result = FilesResult(image_index, batch, current_node(), part_key=files_part_key(ctx, image_index, batch))
     rows: list[dict[str, Any]] = []
     with open_image(image.path, config) as media:
-        tsk, opened = TskImage(media), {}
+        tsk, opened = TskImage(media, salvage=True), {}
         for fs_offset, entry in _batch_entries(store, key, batch):
             if fs_offset not in opened:
                 opened[fs_offset] = open_filesystem(tsk, fs_offset)
-            digests, new = store_stream(store, read_content(opened[fs_offset], entry))
+            try:
+                digests, new = store_stream(store, read_content(opened[fs_offset], entry))
+            except (FilesystemError, EvidenceError) as exc:  # one unreadable file, not the batch
+                result.warnings.append(f"{image.path}: {entry.path} (inode {entry.inode}) not extracted: {exc}")
+                continue
             result.stored_new += new
             result.stored_existing += not new
             result.found[entry.allocation] += 1

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import ray
 
 import rust_core
-from workers.evidence import ImageRef
+from workers.evidence import EvidenceError, ImageRef
 from workers.images import MediaImage, open_image
 from workers.steps import JobContext, current_node
 from workers.store import RESULTS, ObjectStore, StoreConfig
@@ -68,6 +68,7 @@ class ImageDigests:
     windows: int = 0
     plan: dict[str, Any] = field(default_factory=dict)
     container_check: dict[str, Any] | None = None  # E01: chunks checked and damaged ones
+    unreadable: list[dict[str, Any]] = field(default_factory=list)  # ranges hashed as zeros
 
 
 def windows_key(ctx: JobContext, image_index: int) -> str:
@@ -94,9 +95,17 @@ class WindowSink(Protocol):
     def write_table(self, table: pa.Table) -> None: ...
 
 
-def hash_stream(img: MediaImage, plan: HashPlan, sink: WindowSink | None = None) -> tuple[dict[str, str], int]:
+def hash_stream(
+    img: MediaImage,
+    plan: HashPlan,
+    sink: WindowSink | None = None,
+    unreadable: list[dict[str, Any]] | None = None,
+) -> tuple[dict[str, str], int]:
     """Digests of the whole image, feeding window rows to `sink` as they close; returns
-    (digests, windows written). Memory stays bounded: the core holds a few buffers."""
+    (digests, windows written). Memory stays bounded: the core holds a few buffers.
+
+    With `unreadable`, a range that cannot be read is hashed as zeros and recorded there
+    (what imagers do with bad sectors); without it, a read error stops the pass."""
     hasher = rust_core.Hasher(list(plan.algorithms), plan.window, list(plan.window_algorithms))
     written = 0
 
@@ -110,7 +119,16 @@ def hash_stream(img: MediaImage, plan: HashPlan, sink: WindowSink | None = None)
 
     for offset in range(0, img.size, READ_SIZE):
         want = min(READ_SIZE, img.size - offset)
-        if img.feed(hasher, offset, want) != want:
+        before = hasher.length
+        try:
+            fed = img.feed(hasher, offset, want)
+        except EvidenceError:
+            if unreadable is None:
+                raise
+            done = hasher.length - before  # what the reader handed over before it failed
+            hasher.update(img.read_salvaging(offset + done, want - done, unreadable))
+            fed = want
+        if fed != want:
             raise img.shrank(offset)
         if plan.window:
             drain()
@@ -129,15 +147,16 @@ def hash_image_local(
     """Hash one image; with a store and a job, keep its window digests beside the results."""
     started = time.monotonic()
     key = windows_key(ctx, image_index) if (config and ctx and plan.window) else None
+    unreadable: list[dict[str, Any]] = []
     with open_image(image.path, config) as img:
         if key is None:
-            digests, written = hash_stream(img, plan)
+            digests, written = hash_stream(img, plan, None, unreadable)
         else:
             assert config is not None
             with tempfile.TemporaryDirectory(prefix="quarry-windows-") as tmp:
                 path = os.path.join(tmp, "windows.parquet")
                 with pq.ParquetWriter(path, window_schema(plan), compression="zstd") as sink:
-                    digests, written = hash_stream(img, plan, sink)
+                    digests, written = hash_stream(img, plan, sink, unreadable)
                 ObjectStore(config).put_file(RESULTS, key, path, "application/vnd.apache.parquet")
         container_check = img.check_container()
     return ImageDigests(
@@ -150,6 +169,7 @@ def hash_image_local(
         windows=written,
         plan=plan.as_dict(),
         container_check=container_check,
+        unreadable=unreadable,
     )
 
 

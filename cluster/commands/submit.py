@@ -47,6 +47,8 @@ def print_summary(summary: dict[str, Any]) -> None:
             plan = windows["plan"]
             print(f"    {windows['count']} windows of {plan['window']} bytes ({', '.join(plan['window_algorithms'])})")
         print_verification(img)
+        for u in img.get("unreadable", []):
+            print(f"    UNREADABLE media {u['offset']}+{u['length']} (hashed and carved as zeros): {u['reason']}")
         check = img.get("container_check")
         if check:
             if check.get("error"):
@@ -114,7 +116,14 @@ def run(args: argparse.Namespace) -> int:
             "digest (see above); the results are kept",
             file=sys.stderr,
         )
-    return 3 if job.summary["integrity"] == "mismatch" or job.summary.get("damaged_chunks") else 0
+    if job.summary.get("unreadable_bytes"):
+        print(
+            f"quarry: UNREADABLE MEDIA in job {job.id}: {job.summary['unreadable_bytes']} bytes could not be read "
+            "and were processed as zeros (see above); everything else was processed",
+            file=sys.stderr,
+        )
+    problems = job.summary["integrity"] == "mismatch" or job.summary.get("damaged_chunks")
+    return 3 if problems or job.summary.get("unreadable_bytes") else 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:

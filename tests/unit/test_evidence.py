@@ -35,3 +35,24 @@ def test_segments_cover_the_image_exactly_once():
     assert segs[0].start == 0 and segs[-1].start + segs[-1].length == 10_000_001
     assert all(a.start + a.length == b.start for a, b in zip(segs, segs[1:], strict=False))
     assert len(segs) == 11 and segs[-1].length == 1
+
+
+def test_salvaging_reads_zeros_exactly_where_the_media_fails():
+    from workers.evidence import MediaReader
+
+    class Flaky(MediaReader):
+        """100 KiB of 0xAA whose bytes 40960..53247 (three 4 KiB pieces) cannot be read."""
+
+        path, size = "flaky.img", 100 * 1024
+
+        def read_at(self, offset: int, length: int) -> bytes:
+            if offset < 53248 and offset + length > 40960:
+                raise EvidenceError(f"flaky.img: read error at offset {offset}")
+            return b"\xaa" * min(length, self.size - offset)
+
+    bad: list[dict] = []
+    data = Flaky().read_salvaging(1000, 90_000, bad)
+    want = bytearray(b"\xaa" * 90_000)
+    want[40960 - 1000 : 53248 - 1000] = bytes(53248 - 40960)
+    assert data == bytes(want)
+    assert [(b["offset"], b["length"]) for b in bad] == [(40960, 12288)]
