@@ -64,13 +64,23 @@ def record_key(case: str, name: str) -> str:
     return f"uploads/{case}/{name}.json"
 
 
-def upload(store: ObjectStore, case: str, path: str) -> Upload:
+def image_files(path: str) -> list[str]:
+    """The files an image is made of: its parts (split raw), its segments (E01), or itself."""
+    with open_image(path) as img:
+        if isinstance(img, SplitRawImage):
+            return [part.path for part in img.parts]
+        return list(getattr(img, "segments", [path]))
+
+
+def upload(store: ObjectStore, case: str, path: str) -> list[Upload]:
+    """Every file of the image at `path`, each uploaded and verified; the first names the
+    image for `quarry submit` (the others sit beside it, as on disk)."""
     if not case or "/" in case:
         raise ValueError(f"case name {case!r} must be non-empty and contain no '/'")
-    path = os.path.abspath(path)
-    with open_image(path) as img:  # readable, and one file (a split image is several)
-        if isinstance(img, SplitRawImage) or len(getattr(img, "segments", [path])) > 1:
-            raise UploadError(f"{path}: a split image has several files; upload is for one-file images")
+    return [upload_file(store, case, name) for name in image_files(os.path.abspath(path))]
+
+
+def upload_file(store: ObjectStore, case: str, path: str) -> Upload:
     name = os.path.basename(path)
     key, url = f"{case}/{name}", f"{SCHEME}{EVIDENCE}/{case}/{name}"
     local = file_digests(path)

@@ -7,6 +7,7 @@ them. Files are opened read-only by libewf.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import asdict
 from typing import Any
 
@@ -19,6 +20,18 @@ from workers.libyal import HandleImage
 MAGIC = b"EVF\x09\x0d\x0a\xff\x00"
 
 
+def segment_names(first: str, siblings: Collection[str]) -> list[str]:
+    """NAME.E01, NAME.E02, ... as far as they run unbroken among `siblings`."""
+    names = [first]
+    base, ext = first[:-2], first[-2:]
+    if ext.isdigit():
+        for n in range(int(ext) + 1, 100):
+            if f"{base}{n:02d}" not in siblings:
+                break
+            names.append(f"{base}{n:02d}")
+    return names
+
+
 class EwfImage(HandleImage):
     """An E01 image set, read by absolute media offsets."""
 
@@ -26,9 +39,10 @@ class EwfImage(HandleImage):
 
     def _open(self) -> Any:
         handle = pyewf.handle()
-        if self.fileobj:  # one segment file in MinIO
-            self.segments = [self.path]
-            handle.open_file_objects([self.fileobj])
+        if self.fileobj:  # segment files in MinIO, as file objects in order
+            files = self.fileobj if isinstance(self.fileobj, list) else [self.fileobj]
+            self.segments = [f.path for f in files]
+            handle.open_file_objects(files)
         else:
             self.segments = [str(s) for s in pyewf.glob(self.path)]
             handle.open(self.segments)
@@ -37,7 +51,8 @@ class EwfImage(HandleImage):
     def check_container(self) -> dict[str, Any]:
         """Every chunk against its checksum (libewf zero-fills damaged ones silently)."""
         if self.fileobj is not None:
-            segments: list[tuple[str, Segment]] = [(self.path, self.fileobj)]
+            files = self.fileobj if isinstance(self.fileobj, list) else [self.fileobj]
+            segments: list[tuple[str, Segment]] = [(f.path, f) for f in files]
         else:
             segments = [(name, RawImage(name)) for name in self.segments]
         try:

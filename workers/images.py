@@ -12,9 +12,9 @@ import os
 
 from workers.evidence import EvidenceError, ImageRef, MediaReader, RawImage
 from workers.ewf import MAGIC as EWF_MAGIC
-from workers.ewf import EwfImage
+from workers.ewf import EwfImage, segment_names
 from workers.libyal import QcowImage, VhdImage, VmdkImage
-from workers.remote import RemoteFile, RemoteRawImage, is_remote, open_remote
+from workers.remote import RemoteFile, RemoteRawImage, is_remote, open_remote, remote_siblings
 from workers.split_raw import SplitRawImage, split_parts
 from workers.store import StoreConfig
 
@@ -50,7 +50,15 @@ def open_image(path: str | os.PathLike[str], store: StoreConfig | None = None) -
     if is_remote(path):
         remote = open_remote(path, store)
         kind = detect(remote)
-        return OPENERS[kind](path, remote) if kind in OPENERS else RemoteRawImage(remote)
+        if kind == "ewf":
+            names = segment_names(path, remote_siblings(path, store))
+            return EwfImage(path, [remote] + [open_remote(n, store) for n in names[1:]])
+        if kind in OPENERS:
+            return OPENERS[kind](path, remote)
+        parts = split_parts(path, remote_siblings(path, store))
+        if parts:
+            return SplitRawImage(parts, lambda url: RemoteRawImage(open_remote(url, store)))
+        return RemoteRawImage(remote)
     with RawImage(path) as raw:
         kind = detect(raw)
     if kind in OPENERS:

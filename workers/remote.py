@@ -90,6 +90,17 @@ class RemoteRawImage(MediaReader):
         return self.remote.read_at(offset, length)
 
 
+def remote_siblings(url: str, config: StoreConfig | None) -> set[str]:
+    """The URLs of every object beside `url` (same prefix), e.g. the parts of a split image."""
+    bucket, key = split_url(url)
+    folder = key.rsplit("/", 1)[0] + "/" if "/" in key else ""
+    try:
+        keys = ObjectStore(config).list_keys(bucket, folder) if config else []
+    except StoreUnavailable as exc:
+        raise EvidenceError(f"{url}: {exc}") from None
+    return {f"{SCHEME}{bucket}/{k}" for k in keys if "/" not in k[len(folder) :]}
+
+
 def open_remote(url: str, config: StoreConfig | None) -> RemoteFile:
     if config is None:
         raise EvidenceError(f"{url}: reading evidence from MinIO needs the store settings")

@@ -11,7 +11,7 @@ import bisect
 import os
 import re
 import string
-from pathlib import Path
+from collections.abc import Callable, Collection
 
 import rust_core
 from workers.evidence import EvidenceError, MediaReader, RawImage
@@ -25,9 +25,17 @@ def _alpha_name(i: int) -> str:
     return letters[i // 26] + letters[i % 26] if i < 26 * 26 else ""
 
 
-def split_parts(path: str) -> list[str] | None:
+def local_siblings(path: str) -> set[str]:
+    """Every name in the folder holding `path` (as full paths)."""
+    directory = os.path.dirname(path) or "."
+    return {os.path.join(directory, name) for name in os.listdir(directory)}
+
+
+def split_parts(path: str, siblings: Collection[str] | None = None) -> list[str] | None:
     """All parts of the split image whose first part is `path`, or None when `path` is not
-    the first of two or more parts."""
+    the first of two or more parts. `siblings` are the names beside it (a folder's files,
+    or a MinIO prefix's objects); by default the local folder's."""
+    siblings = local_siblings(path) if siblings is None else siblings
     if m := NUMERIC.match(path):
         base, width, first = m["base"], len(m["n"]), int(m["n"])
         if first not in (0, 1):
@@ -42,14 +50,17 @@ def split_parts(path: str) -> list[str] | None:
         return None
     parts = []
     for name in names:
-        if not os.path.exists(name):
+        if name not in siblings:
             break
         parts.append(name)
     if len(parts) < 2:
         return None
-    directory = Path(path).parent
-    later = sorted(p.name for p in directory.iterdir() if pattern.match(p.name) and str(p) not in parts)
-    later = [n for n in later if str(directory / n) > parts[-1]]
+    prefix = path[: len(path) - len(os.path.basename(path))]
+    later = sorted(
+        s[len(prefix) :]
+        for s in siblings
+        if s.startswith(prefix) and pattern.match(s[len(prefix) :]) and s not in parts and s > parts[-1]
+    )
     if later:
         missing = names[len(parts)]
         raise EvidenceError(f"{path}: split image part {missing} is missing (found {later[0]} after it)")
@@ -61,12 +72,12 @@ class SplitRawImage(MediaReader):
 
     format = "split-raw"
 
-    def __init__(self, parts: list[str]) -> None:
+    def __init__(self, parts: list[str], opener: Callable[[str], MediaReader] = RawImage) -> None:
         self.path = parts[0]
-        self.parts: list[RawImage] = []
+        self.parts: list[MediaReader] = []
         try:
             for name in parts:
-                self.parts.append(RawImage(name))
+                self.parts.append(opener(name))
         except EvidenceError:
             self.close()
             raise
@@ -77,7 +88,7 @@ class SplitRawImage(MediaReader):
             offset += part.size
         self.size = offset
 
-    def _pieces(self, offset: int, length: int) -> list[tuple[RawImage, int, int]]:
+    def _pieces(self, offset: int, length: int) -> list[tuple[MediaReader, int, int]]:
         """(part, offset in part, length) covering [offset, offset + length) of the medium."""
         out = []
         i = bisect.bisect_right(self.starts, offset) - 1

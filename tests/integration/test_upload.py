@@ -73,3 +73,19 @@ def test_an_uploaded_e01_is_verified_against_its_stored_md5(env, settings, testd
 def test_a_missing_object_is_a_clear_error(settings):
     with pytest.raises(EvidenceError, match="no such object"):
         api.submit(settings, "remote", [f"s3://{EVIDENCE}/remote/nothing-here.dd"])
+
+
+@pytest.mark.parametrize("first", ["ext2.splitraw.000", "ext2.split.E01"])
+def test_split_images_upload_every_part_and_read_as_one(env, settings, testdata, tmp_path, first):
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    for part in (testdata / "dfvfs-ext2").glob(first.rsplit(".", 1)[0] + ".*"):
+        shutil.copyfile(part, folder / part.name)
+    r = quarry(["upload", "--case", "remote-split", str(folder / first)], env)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("verified: the object in MinIO hashes to the same digests") == 2
+    url = f"s3://{EVIDENCE}/remote-split/{first}"
+    job = api.wait(settings, api.submit(settings, "remote-split", [url]).id)
+    assert job.state == "done", job.error
+    img = job.summary["images"][0]
+    assert img["size"] == 4 << 20 and img["digests"]["md5"] == EXT2_MEDIA_MD5
