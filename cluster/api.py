@@ -48,8 +48,9 @@ def submit(
         raise ValueError(f"carve profile {carve!r}: use one of {', '.join(CARVE_PROFILES)}")
     if not case or "/" in case:
         raise ValueError(f"case name {case!r} must be non-empty and contain no '/'")
-    images = check_images(paths, settings.store)
-    expected = expectations(images, expect or [], expect_lists or [], settings.store)
+    checked = check_images(paths, settings.store)
+    images = [ref for ref, _ in checked]
+    expected = expectations(checked, expect or [], expect_lists or [])
     plan = with_expected_digests(plan or HashPlan(), expected)
     store = ObjectStore(settings.store)
     store.ensure_buckets()

@@ -7,21 +7,8 @@ from typing import Any
 
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from pyarrow import fs
 
-from workers.store import RESULTS, ObjectStore, StoreConfig
-
-
-def filesystem(config: StoreConfig) -> fs.S3FileSystem:
-    return fs.S3FileSystem(
-        access_key=config.access_key,
-        secret_key=config.secret_key,
-        endpoint_override=config.endpoint,
-        scheme="https" if config.secure else "http",
-        region="us-east-1",
-        connect_timeout=3,
-        request_timeout=30,
-    )
+from workers.store import RESULTS, ObjectStore, s3_filesystem
 
 
 def is_known_good(row: dict[str, Any]) -> bool:
@@ -33,7 +20,7 @@ def is_known_good(row: dict[str, Any]) -> bool:
 def find_by_sha256(store: ObjectStore, sha256: str, case: str | None = None) -> Iterator[dict[str, Any]]:
     """Every job, image and offset that holds content with this SHA-256."""
     sha256 = sha256.lower()
-    s3 = filesystem(store.config)
+    s3 = s3_filesystem(store.config)
     prefix = f"{case}/" if case else ""
     for key in store.list_keys(RESULTS, prefix, "/manifest.parquet"):
         table = pq.read_table(f"{RESULTS}/{key}", filesystem=s3, filters=pc.field("sha256") == sha256)
@@ -42,7 +29,7 @@ def find_by_sha256(store: ObjectStore, sha256: str, case: str | None = None) -> 
 
 def iter_manifest(store: ObjectStore, case: str, job_id: str, columns: list[str]) -> Iterator[dict[str, Any]]:
     """A job's manifest rows (only `columns`), read batch by batch."""
-    s3 = filesystem(store.config)
+    s3 = s3_filesystem(store.config)
     with s3.open_input_file(f"{RESULTS}/{case}/{job_id}/manifest.parquet") as f:
         for batch in pq.ParquetFile(f).iter_batches(batch_size=4096, columns=columns):
             yield from batch.to_pylist()

@@ -12,8 +12,6 @@ import re
 from typing import Any
 
 from workers.evidence import ImageRef
-from workers.images import open_image
-from workers.store import StoreConfig
 
 ALGORITHM_BY_LENGTH = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
 HEX = re.compile(r"^[0-9a-fA-F]+$")
@@ -57,9 +55,10 @@ def read_digest_list(path: str) -> dict[str, dict[str, str]]:
 
 
 def expectations(
-    images: list[ImageRef], given: list[str], lists: list[str], store: StoreConfig | None = None
+    images: list[tuple[ImageRef, dict[str, str]]], given: list[str], lists: list[str]
 ) -> list[list[dict[str, str]]]:
-    """Per image, [{"algorithm", "value", "source"}] from --expect, digest lists and E01 headers."""
+    """Per image, [{"algorithm", "value", "source"}] from --expect, digest lists and the
+    digests the image stores (an E01's, as `check_images` read them)."""
     operator = [parse_expected(t) for t in given]
     if operator and len(images) != 1:
         raise ValueError("--expect applies to one image; with several, give a digest list (--expect-list)")
@@ -67,13 +66,11 @@ def expectations(
     for path in lists:
         listed.update(read_digest_list(path))
     out = []
-    for img in images:
+    for img, stored in images:
         found = [{"algorithm": a, "value": v, "source": "operator"} for a, v in operator]
         for name in (img.path, os.path.basename(img.path)):
             for a, v in listed.get(name, {}).items():
                 found.append({"algorithm": a, "value": v, "source": "operator"})
-        with open_image(img.path, store) as media:
-            stored = media.stored_digests()
         found += [{"algorithm": a, "value": v, "source": img.format} for a, v in stored.items()]
         out.append(found)
     return out

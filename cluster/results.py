@@ -12,8 +12,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from workers.carving import SegmentResult
-from workers.files import FilesResult
+from workers.artifacts import ArtifactCounts
 from workers.manifest import MANIFEST_SCHEMA, read_part
 from workers.store import RESULTS, ObjectStore
 
@@ -52,7 +51,7 @@ def write_manifest(store: ObjectStore, case: str, job_id: str, part_keys: list[s
 KNOWN_BAD_LISTED = 1000  # hits listed in the summary; the manifest has them all
 
 
-def known_files_summary(results: Sequence[SegmentResult | FilesResult]) -> dict[str, Any]:
+def known_files_summary(results: Sequence[ArtifactCounts]) -> dict[str, Any]:
     """The summary's `known_files`: sets and versions used, known-good and known-bad counts,
     and the known-bad hits themselves (the first KNOWN_BAD_LISTED, in image order)."""
     sets: dict[str, dict[str, Any]] = {}

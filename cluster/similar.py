@@ -16,8 +16,9 @@ from typing import Any
 import pyarrow.parquet as pq
 
 import rust_core
-from cluster.catalog import filesystem, find_by_sha256
-from workers.store import ARTIFACTS, RESULTS, ObjectStore, artifact_key
+from cluster.catalog import find_by_sha256
+from workers.artifacts import chunk_digests
+from workers.store import ARTIFACTS, RESULTS, ObjectStore, artifact_key, s3_filesystem
 
 COLUMNS = ["case", "job", "image_path", "offset", "length", "type", "status", "sha256", "ssdeep", "tlsh", "known"]
 
@@ -37,15 +38,12 @@ def reference(store: ObjectStore, sha256: str) -> Reference:
             return Reference(sha256, row["ssdeep"], row.get("tlsh"))
     if not store.exists(ARTIFACTS, artifact_key(sha256)):
         raise ValueError(f"no artifact with sha256 {sha256} in the store")
-    fuzzy, tlsh = rust_core.SsdeepHasher(), rust_core.TlshHasher()
-    for chunk in store.iter_chunks(ARTIFACTS, artifact_key(sha256)):
-        fuzzy.update(chunk)
-        tlsh.update(chunk)
-    return Reference(sha256, fuzzy.digest(), tlsh.digest())
+    d = chunk_digests(store.iter_chunks(ARTIFACTS, artifact_key(sha256)))
+    return Reference(sha256, d["ssdeep"], d["tlsh"])
 
 
 def _rows(store: ObjectStore, case: str | None) -> Iterator[dict[str, Any]]:
-    s3 = filesystem(store.config)
+    s3 = s3_filesystem(store.config)
     for key in store.list_keys(RESULTS, f"{case}/" if case else "", "/manifest.parquet"):
         with s3.open_input_file(f"{RESULTS}/{key}") as f:
             manifest = pq.ParquetFile(f)

@@ -13,14 +13,13 @@ import os
 import socket
 from dataclasses import asdict, dataclass
 
-import rust_core
-from workers.evidence import EvidenceError
+from workers.artifacts import IDENTITY, chunk_digests
+from workers.evidence import EvidenceError, RawImage
+from workers.hashing import HashPlan, hash_stream
 from workers.images import open_image
 from workers.remote import SCHEME
 from workers.split_raw import SplitRawImage
 from workers.store import EVIDENCE, JOURNAL, ObjectStore
-
-DIGESTS = ["md5", "sha1", "sha256"]
 
 
 class UploadError(ValueError):
@@ -42,22 +41,14 @@ class Upload:
 
 def file_digests(path: str) -> dict[str, str]:
     """Digests of the file's bytes as stored on disk (the container, not its media)."""
-    hasher = rust_core.Hasher(DIGESTS)
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        hasher.update_from_file(fd, 0, os.fstat(fd).st_size)
-    finally:
-        os.close(fd)
-    d = hasher.finish()
-    return {k: str(d[k]) for k in DIGESTS}
+    with RawImage(path) as raw:
+        digests, _ = hash_stream(raw, HashPlan(IDENTITY, 0))
+    return digests
 
 
 def object_digests(store: ObjectStore, key: str) -> dict[str, str]:
-    hasher = rust_core.Hasher(DIGESTS)
-    for chunk in store.iter_chunks(EVIDENCE, key, 8 << 20):
-        hasher.update(chunk)
-    d = hasher.finish()
-    return {k: str(d[k]) for k in DIGESTS}
+    d = chunk_digests(store.iter_chunks(EVIDENCE, key, 8 << 20), similarity=False)
+    return {k: str(d[k]) for k in IDENTITY}
 
 
 def record_key(case: str, name: str) -> str:

@@ -12,9 +12,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-import rust_core
 from cluster.catalog import iter_manifest
 from cluster.jobs import Journal, record_key
+from workers.artifacts import IDENTITY, chunk_digests
 from workers.evidence import EvidenceError
 from workers.hashing import HashPlan, hash_stream
 from workers.images import open_image
@@ -101,11 +101,8 @@ def verify_artifacts(store: ObjectStore, case: str, job_id: str, report: Artifac
         if not store.exists(ARTIFACTS, key):
             report.missing.append(row["sha256"])
             continue
-        hasher = rust_core.Hasher(["md5", "sha1", "sha256"], threads=1)
-        for chunk in store.iter_chunks(ARTIFACTS, key):
-            hasher.update(chunk)
-        now = hasher.finish()
-        if any(now[name] != row[name] for name in ("md5", "sha1", "sha256")):
+        now = chunk_digests(store.iter_chunks(ARTIFACTS, key), similarity=False)
+        if any(now[name] != row[name] for name in IDENTITY):
             report.altered.append(row["sha256"])
 
 

@@ -14,18 +14,17 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 import ray
 
 import rust_core
-from workers.artifacts import artifact_digests
+from workers.artifacts import ArtifactCounts, artifact_digests
 from workers.evidence import ImageRef
 from workers.images import MediaImage, open_image
-from workers.known_files import KNOWN_BAD, KnownFiles, known_files_for_job
-from workers.manifest import part_bytes
+from workers.known_files import known_files_for_job, mark_known
+from workers.manifest import artifact_row, part_bytes
 from workers.steps import JobContext, current_node
-from workers.store import RESULTS, ObjectStore, StoreConfig
+from workers.store import RESULTS, StoreConfig, shared_store
 
 STEP = "scan_segment"
 VERSION = "3"
@@ -41,7 +40,7 @@ class Segment:
 
 
 @dataclass
-class SegmentResult:
+class SegmentResult(ArtifactCounts):
     image_index: int
     index: int
     bytes: int
@@ -49,24 +48,12 @@ class SegmentResult:
     seconds: float
     part_key: str
     found: Counter[str] = field(default_factory=Counter)
-    stored_new: int = 0
-    stored_existing: int = 0
-    known_good: int = 0
-    known_bad: Counter[str] = field(default_factory=Counter)  # artifacts per known-bad set
-    known_bad_hits: list[dict[str, Any]] = field(default_factory=list)
-    hash_sets: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> kind, version
 
 
 @functools.cache
 def _carver() -> rust_core.Carver:
     """One carver per worker process, reused by every segment it runs."""
     return rust_core.Carver()
-
-
-@functools.cache
-def _store(config: StoreConfig) -> ObjectStore:
-    """One MinIO client (connection pool) per worker process and endpoint."""
-    return ObjectStore(config)
 
 
 def part_key(ctx: JobContext, seg: Segment) -> str:
@@ -91,53 +78,30 @@ def carve_segment(
             yield carve, memoryview(reread)[: carve.length]
 
 
-def mark_known(known: KnownFiles, rows: list[dict[str, Any]], result: SegmentResult) -> None:
-    """Look every artifact up in the hash sets in use: fill `known_sets` and `known` in
-    each row, and count known-good and known-bad hits in the result."""
-    result.hash_sets = known.versions()
-    for row, names in zip(rows, known.match_many(rows), strict=True):
-        row["known_sets"], row["known"] = names, known.verdict(names)
-        if row["known"] == "good":
-            result.known_good += 1
-        elif row["known"] == "bad":
-            bad = [n for n in names if known.kinds[n] == KNOWN_BAD]
-            result.known_bad.update(bad)
-            hit = {k: row.get(k) for k in ("image_index", "offset", "length", "type", "sha256", "origin", "path")}
-            result.known_bad_hits.append({**hit, "sets": bad})
-
-
 def scan_segment_local(config: StoreConfig, ctx: JobContext, image: ImageRef, seg: Segment) -> SegmentResult:
     started = time.monotonic()
-    carver, store = _carver(), _store(config)
+    carver, store = _carver(), shared_store(config)
     result = SegmentResult(seg.image_index, seg.index, seg.length, current_node(), 0.0, part_key(ctx, seg))
     rows = []
     with open_image(image.path, config) as img:
         for carve, data in carve_segment(carver, img, seg):
             digests = artifact_digests(data)
-            if store.put_artifact(digests["sha256"], data):
-                result.stored_new += 1
-            else:
-                result.stored_existing += 1
+            result.count_stored(store.put_artifact(digests["sha256"], data))
             result.found[f"{carve.kind}/{carve.status}"] += 1
             rows.append(
-                {
-                    "case": ctx.case,
-                    "job": ctx.job_id,
-                    "image_path": image.path,
-                    "image_index": seg.image_index,
-                    "offset": carve.offset,
-                    "length": carve.length,
-                    "type": carve.kind,
-                    "status": carve.status,
-                    "md5": digests["md5"],
-                    "sha1": digests["sha1"],
-                    "sha256": digests["sha256"],
-                    "ssdeep": digests["ssdeep"],
-                    "tlsh": digests["tlsh"],
-                    "origin": "carved",
-                    "step": STEP,
-                    "step_version": f"{VERSION}+core{rust_core.__version__}",
-                }
+                artifact_row(
+                    ctx,
+                    image.path,
+                    seg.image_index,
+                    digests,
+                    STEP,
+                    VERSION,
+                    offset=carve.offset,
+                    length=carve.length,
+                    type=carve.kind,
+                    status=carve.status,
+                    origin="carved",
+                )
             )
     mark_known(known_files_for_job(config, ctx), rows, result)
     store.put_bytes(RESULTS, result.part_key, part_bytes(rows), "application/vnd.apache.parquet")

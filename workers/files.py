@@ -12,7 +12,6 @@ entries stream, content streams (workers/artifacts.py), a batch is one row group
 from __future__ import annotations
 
 import dataclasses
-import functools
 import os
 import tempfile
 import time
@@ -25,16 +24,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import ray
 
-import rust_core
-from workers.artifacts import store_stream
-from workers.carving import mark_known
+from workers.artifacts import ArtifactCounts, store_stream
 from workers.evidence import EvidenceError, ImageRef
 from workers.filesystems import Entry, FilesystemError, open_filesystem, read_content, walk
 from workers.images import open_image
-from workers.known_files import known_files_for_job
-from workers.manifest import part_bytes
+from workers.known_files import known_files_for_job, mark_known
+from workers.manifest import artifact_row, part_bytes
 from workers.steps import JobContext, current_node
-from workers.store import RESULTS, ObjectStore, StoreConfig
+from workers.store import RESULTS, StoreConfig, s3_filesystem, shared_store
 from workers.timeline import TimelineWriter, timeline_rows
 from workers.tsk_image import TskImage
 from workers.unallocated import unallocated_runs
@@ -109,26 +106,14 @@ class Listing:
 
 
 @dataclass
-class FilesResult:
+class FilesResult(ArtifactCounts):
     image_index: int
     batch: int
     node: str
     seconds: float = 0.0
-    bytes: int = 0
     part_key: str = ""
     warnings: list[str] = field(default_factory=list)
     found: Counter[str] = field(default_factory=Counter)  # by allocation: allocated / deleted / ...
-    stored_new: int = 0
-    stored_existing: int = 0
-    known_good: int = 0
-    known_bad: Counter[str] = field(default_factory=Counter)
-    known_bad_hits: list[dict[str, Any]] = field(default_factory=list)
-    hash_sets: dict[str, dict[str, str]] = field(default_factory=dict)
-
-
-@functools.cache
-def _store(config: StoreConfig) -> ObjectStore:
-    return ObjectStore(config)
 
 
 def listing_key(ctx: JobContext, image_index: int) -> str:
@@ -174,7 +159,7 @@ def list_files_local(
     """Walk every filesystem once: the timeline, and the listing of what to extract; with
     `unallocated`, also the byte runs no filesystem uses (for carving only those)."""
     started = time.monotonic()
-    store = _store(config)
+    store = shared_store(config)
     out = Listing(image_index, current_node())
     with tempfile.TemporaryDirectory(prefix="quarry-listing-") as tmp, open_image(image.path, config) as media:
         tsk = TskImage(media, salvage=True)
@@ -215,13 +200,14 @@ def list_files_local(
     return out
 
 
-def _batch_entries(store: ObjectStore, key: str, batch: int) -> Iterator[tuple[int, Entry]]:
-    with tempfile.TemporaryDirectory(prefix="quarry-batch-") as tmp:
-        local = os.path.join(tmp, "listing.parquet")
-        store.get_file(RESULTS, key, local)
-        for row in pq.ParquetFile(local).read_row_group(batch).to_pylist():
-            fs_offset = row.pop("fs_offset")
-            yield fs_offset, Entry(**row)
+def _batch_entries(config: StoreConfig, key: str, batch: int) -> Iterator[tuple[int, Entry]]:
+    """One batch of the listing: its row group only, read in place in MinIO (every batch
+    task reads its own part, never the whole listing)."""
+    with s3_filesystem(config).open_input_file(f"{RESULTS}/{key}") as f:
+        rows = pq.ParquetFile(f).read_row_group(batch).to_pylist()
+    for row in rows:
+        fs_offset = row.pop("fs_offset")
+        yield fs_offset, Entry(**row)
 
 
 def extract_files_local(
@@ -229,12 +215,12 @@ def extract_files_local(
 ) -> FilesResult:
     """Extract one batch of the listing through the shared artifact code."""
     started = time.monotonic()
-    store, known = _store(config), known_files_for_job(config, ctx)
+    store, known = shared_store(config), known_files_for_job(config, ctx)
     result = FilesResult(image_index, batch, current_node(), part_key=files_part_key(ctx, image_index, batch))
     rows: list[dict[str, Any]] = []
     with open_image(image.path, config) as media:
         tsk, opened = TskImage(media, salvage=True), {}
-        for fs_offset, entry in _batch_entries(store, key, batch):
+        for fs_offset, entry in _batch_entries(config, key, batch):
             if fs_offset not in opened:
                 opened[fs_offset] = open_filesystem(tsk, fs_offset)
             try:
@@ -242,10 +228,8 @@ def extract_files_local(
             except (FilesystemError, EvidenceError) as exc:  # one unreadable file, not the batch
                 result.warnings.append(f"{image.path}: {entry.path} (inode {entry.inode}) not extracted: {exc}")
                 continue
-            result.stored_new += new
-            result.stored_existing += not new
+            result.count_stored(new)
             result.found[entry.allocation] += 1
-            result.bytes += digests["length"]
             rows.append(_row(ctx, image, image_index, fs_offset, entry, digests))
     mark_known(known, rows, result)
     store.put_bytes(RESULTS, result.part_key, part_bytes(rows), PARQUET)
@@ -256,32 +240,26 @@ def extract_files_local(
 def _row(
     ctx: JobContext, image: ImageRef, image_index: int, fs_offset: int, entry: Entry, digests: dict[str, Any]
 ) -> dict[str, Any]:
-    complete = digests["length"] == entry.size
-    return {
-        "case": ctx.case,
-        "job": ctx.job_id,
-        "image_path": image.path,
-        "image_index": image_index,
-        "offset": None,
-        "length": digests["length"],
-        "type": entry.kind,
-        "status": "complete" if complete else "truncated",
-        "md5": digests["md5"],
-        "sha1": digests["sha1"],
-        "sha256": digests["sha256"],
-        "ssdeep": digests["ssdeep"],
-        "tlsh": digests["tlsh"],
-        "origin": entry.allocation,
-        "fs_offset": fs_offset,
-        "path": entry.path,
-        "inode": entry.inode,
-        "mtime": entry.mtime,
-        "atime": entry.atime,
-        "ctime": entry.ctime,
-        "crtime": entry.crtime,
-        "step": STEP,
-        "step_version": f"{VERSION}+core{rust_core.__version__}",
-    }
+    return artifact_row(
+        ctx,
+        image.path,
+        image_index,
+        digests,
+        STEP,
+        VERSION,
+        offset=None,
+        length=digests["length"],
+        type=entry.kind,
+        status="complete" if digests["length"] == entry.size else "truncated",
+        origin=entry.allocation,
+        fs_offset=fs_offset,
+        path=entry.path,
+        inode=entry.inode,
+        mtime=entry.mtime,
+        atime=entry.atime,
+        ctime=entry.ctime,
+        crtime=entry.crtime,
+    )
 
 
 list_files = ray.remote(max_retries=3)(list_files_local)

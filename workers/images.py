@@ -67,13 +67,14 @@ def open_image(path: str | os.PathLike[str], store: StoreConfig | None = None) -
     return SplitRawImage(parts) if parts else RawImage(path)
 
 
-def check_images(paths: list[str], store: StoreConfig | None = None) -> list[ImageRef]:
-    """Open every image once to prove it is usable; all problems are reported together."""
+def check_images(paths: list[str], store: StoreConfig | None = None) -> list[tuple[ImageRef, dict[str, str]]]:
+    """Open every image once to prove it is usable, taking its reference and the acquisition
+    digests it stores (E01) on the way; all problems are reported together."""
     refs, problems = [], []
     for path in paths:
         try:
             with open_image(path if is_remote(path) else os.path.abspath(path), store) as img:
-                refs.append(img.ref())
+                refs.append((img.ref(), img.stored_digests()))
         except EvidenceError as exc:
             problems.append(str(exc))
     if problems:

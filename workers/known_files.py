@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import rust_core
+from workers.artifacts import ArtifactCounts
 from workers.steps import JobContext
-from workers.store import HASHSETS, ObjectStore, StoreConfig
+from workers.store import HASHSETS, ObjectStore, StoreConfig, shared_store
 
 KNOWN_GOOD = "known-good"
 KNOWN_BAD = "known-bad"
@@ -233,9 +234,24 @@ class NodeSets:
         return self.known
 
 
+def mark_known(known: KnownFiles, rows: list[dict[str, Any]], result: ArtifactCounts) -> None:
+    """Look every artifact up in the hash sets in use: fill `known_sets` and `known` in
+    each row, and count known-good and known-bad hits in the result."""
+    result.hash_sets = known.versions()
+    for row, names in zip(rows, known.match_many(rows), strict=True):
+        row["known_sets"], row["known"] = names, known.verdict(names)
+        if row["known"] == "good":
+            result.known_good += 1
+        elif row["known"] == "bad":
+            bad = [n for n in names if known.kinds[n] == KNOWN_BAD]
+            result.known_bad.update(bad)
+            hit = {k: row.get(k) for k in ("image_index", "offset", "length", "type", "sha256", "origin", "path")}
+            result.known_bad_hits.append({**hit, "sets": bad})
+
+
 @functools.cache
 def _node_sets(config: StoreConfig) -> NodeSets:
-    return NodeSets(ObjectStore(config), cache_dir())
+    return NodeSets(shared_store(config), cache_dir())
 
 
 def known_files_for_job(config: StoreConfig, ctx: JobContext) -> KnownFiles:

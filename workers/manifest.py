@@ -12,6 +12,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+import rust_core
+from workers.steps import JobContext
+
 PART_SCHEMA = pa.schema(
     [
         ("case", pa.string()),
@@ -43,6 +46,24 @@ PART_SCHEMA = pa.schema(
 )
 
 MANIFEST_SCHEMA = PART_SCHEMA.insert(3, pa.field("image_sha256", pa.string()))
+
+
+def artifact_row(
+    ctx: JobContext, image_path: str, image_index: int, digests: dict[str, Any], step: str, version: str, **where: Any
+) -> dict[str, Any]:
+    """One manifest row: the job, the image, the content's digests, where in the image it
+    was found (`where`: offset/length/type/status/origin, or a filesystem path...) and the
+    step that found it."""
+    return {
+        "case": ctx.case,
+        "job": ctx.job_id,
+        "image_path": image_path,
+        "image_index": image_index,
+        **{name: digests[name] for name in ("md5", "sha1", "sha256", "ssdeep", "tlsh")},
+        **where,
+        "step": step,
+        "step_version": f"{version}+core{rust_core.__version__}",
+    }
 
 
 def part_bytes(rows: list[dict[str, Any]]) -> bytes:

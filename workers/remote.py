@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from workers.evidence import EvidenceError, MediaReader
-from workers.store import EVIDENCE, ObjectStore, StoreConfig, StoreUnavailable
+from workers.store import EVIDENCE, ObjectStore, StoreConfig, StoreUnavailable, shared_store
 
 SCHEME = "s3://"
 
@@ -95,7 +95,7 @@ def remote_siblings(url: str, config: StoreConfig | None) -> set[str]:
     bucket, key = split_url(url)
     folder = key.rsplit("/", 1)[0] + "/" if "/" in key else ""
     try:
-        keys = ObjectStore(config).list_keys(bucket, folder) if config else []
+        keys = shared_store(config).list_keys(bucket, folder) if config else []
     except StoreUnavailable as exc:
         raise EvidenceError(f"{url}: {exc}") from None
     return {f"{SCHEME}{bucket}/{k}" for k in keys if "/" not in k[len(folder) :]}
@@ -104,4 +104,4 @@ def remote_siblings(url: str, config: StoreConfig | None) -> set[str]:
 def open_remote(url: str, config: StoreConfig | None) -> RemoteFile:
     if config is None:
         raise EvidenceError(f"{url}: reading evidence from MinIO needs the store settings")
-    return RemoteFile(ObjectStore(config), url)
+    return RemoteFile(shared_store(config), url)

@@ -6,6 +6,7 @@ and errors that name the endpoint (never the credentials).
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from typing import Any, BinaryIO
 import urllib3
 from minio import Minio
 from minio.error import S3Error
+from pyarrow import fs
 
 ARTIFACTS = "quarry-artifacts"
 RESULTS = "quarry-results"
@@ -186,3 +188,24 @@ class ObjectStore:
         except FAILURES as exc:
             raise self._fail(f"list {bucket}/{prefix}", exc) from None
         return sorted(n for n in names if n is not None and n.endswith(suffix))
+
+
+@functools.cache
+def shared_store(config: StoreConfig) -> ObjectStore:
+    """One client (one connection pool) per process and endpoint, for steps that run many
+    tasks in the same worker process."""
+    return ObjectStore(config)
+
+
+def s3_filesystem(config: StoreConfig) -> fs.S3FileSystem:
+    """The same MinIO as a pyarrow filesystem, for reading Parquet by row group or column
+    without downloading whole objects."""
+    return fs.S3FileSystem(
+        access_key=config.access_key,
+        secret_key=config.secret_key,
+        endpoint_override=config.endpoint,
+        scheme="https" if config.secure else "http",
+        region="us-east-1",
+        connect_timeout=3,
+        request_timeout=30,
+    )

@@ -7,23 +7,16 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-import shutil
-import subprocess
 
 import pyarrow.parquet as pq
 import pytest
 
 from cluster import api
 from cluster.results import manifest_key
+from tests.conftest import e2fs
 from workers.store import RESULTS
 
 BLOCK = 4096
-
-
-def e2fs(*argv: str) -> str:
-    tool = shutil.which(argv[0]) or shutil.which(argv[0], path="/usr/sbin:/sbin")
-    assert tool, f"{argv[0]} (e2fsprogs) is needed to build this test's filesystem"
-    return subprocess.run([tool, *argv[1:]], check=True, capture_output=True, text=True).stdout
 
 
 @pytest.fixture(scope="module")

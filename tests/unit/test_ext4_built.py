@@ -7,13 +7,12 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import struct
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import e2fs
 from workers.filesystems import open_filesystem, read_content, walk
 from workers.images import open_image
 from workers.tsk_image import TskImage
@@ -22,12 +21,6 @@ from workers.volumes import find_filesystems
 
 ODD_NAME = b"bad\xff\x01name \xe2\x80\xae"  # invalid UTF-8, a control character, a bidi override
 NANOS = 123_456_789
-
-
-def e2fs(*argv: str) -> str:
-    tool = shutil.which(argv[0]) or shutil.which(argv[0], path="/usr/sbin:/sbin")
-    assert tool, f"{argv[0]} (e2fsprogs) is needed to build this test's filesystem"
-    return subprocess.run([tool, *argv[1:]], check=True, capture_output=True, text=True).stdout
 
 
 @pytest.fixture(scope="module")

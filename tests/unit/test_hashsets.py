@@ -27,8 +27,8 @@ from cluster.hashsets.build import build_set
 from cluster.hashsets.errors import HashSetError
 from cluster.hashsets.formats import detect
 from cluster.results import known_files_summary
-from workers.carving import SegmentResult, mark_known
-from workers.known_files import KNOWN_BAD, KNOWN_GOOD, KnownFiles, LoadedSet, SetFile, SetInfo, prune
+from workers.carving import SegmentResult
+from workers.known_files import KNOWN_BAD, KNOWN_GOOD, KnownFiles, LoadedSet, SetFile, SetInfo, mark_known, prune
 from workers.manifest import PART_SCHEMA, part_bytes, read_part
 
 ALGORITHMS = ("md5", "sha1", "sha256")
