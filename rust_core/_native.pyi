@@ -47,28 +47,35 @@ class Hasher:
 def digest(data: Buffer, algorithms: Sequence[str] | None = None) -> Digests:
     """Digests of one buffer (md5, sha1, sha256 unless algorithms names others)."""
 
-Kind = Literal["jpeg", "png", "pdf", "zip"]
-Status = Literal["complete", "truncated", "need_more"]
+Status = Literal["complete", "truncated", "damaged", "need_more"]
 
 class Carve:
     """A file found by the carver; offset is absolute in the image."""
 
     offset: int
     length: int
-    kind: Kind
+    kind: str
     status: Status
+    confidence: int
+    missing: int | None
+    subtype: str | None
 
 class Carver:
     """Structure-validated carver, built once and reused over many windows."""
 
-    def __init__(self, max_sizes: dict[str, int] | None = None) -> None: ...
+    def __init__(
+        self, max_sizes: dict[str, int] | None = None, kinds: list[str] | None = None, align: int = 1
+    ) -> None: ...
     @staticmethod
-    def kinds() -> list[str]: ...
+    def all_kinds() -> list[str]: ...
+    def kinds(self) -> list[str]: ...
+    @property
+    def align(self) -> int: ...
     def max_size(self, kind: str) -> int: ...
     def scan(self, data: Buffer, base: int, owned_len: int, at_eof: bool) -> list[Carve]:
         """Carves whose header starts in data[:owned_len]; data[0] is image offset base."""
     def carve_at(self, data: Buffer, base: int, kind: str, at_eof: bool) -> Carve | None:
-        """Carve a file of kind whose header is at data[0] (after a need_more hit)."""
+        """Carve a file of kind whose first byte is data[0] (after a need_more hit)."""
 
 HashAlgorithm = Literal["md5", "sha1", "sha256"]
 

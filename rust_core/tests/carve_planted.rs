@@ -128,8 +128,8 @@ fn scan_windowed(
                 }
                 other => other,
             };
-            if let Probe::Found { len, status } = outcome {
-                found.push((at, len, hit.kind, status));
+            if let Probe::Found(f) = outcome {
+                found.push((at, f.len, hit.kind, f.status));
             }
         }
         start += window;
@@ -202,7 +202,7 @@ fn truncated_png_is_reported_truncated_not_complete() {
     let hits = Carver::new().scan(&image, 0, image.len(), true);
     let png_hits: Vec<_> = hits.iter().filter(|h| h.kind == FileType::Png).collect();
     assert_eq!(png_hits.len(), 1);
-    assert!(matches!(png_hits[0].outcome, Probe::Found { status: Status::Truncated, len } if len <= cut));
+    assert!(matches!(png_hits[0].outcome, Probe::Found(f) if f.status == Status::Truncated && f.len <= cut));
 }
 
 #[test]
@@ -214,13 +214,8 @@ fn corrupt_pngsuite_files_are_never_complete() {
         let data = read(&format!("pngsuite/png/{name}.png"));
         let hits = Carver::new().scan(&data, 0, data.len(), true);
         assert!(
-            hits.iter().all(|h| !matches!(
-                h.outcome,
-                Probe::Found {
-                    status: Status::Complete,
-                    ..
-                }
-            )),
+            hits.iter()
+                .all(|h| h.outcome.found().map(|f| f.status) != Some(Status::Complete)),
             "{name} carved as a complete PNG"
         );
     }
@@ -234,11 +229,11 @@ fn header_at_end_of_data_asks_for_more_then_is_dropped_at_the_cap() {
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].outcome, Probe::NeedMore);
     assert_eq!(
-        carver.carve_at(&jpeg, FileType::Jpeg, false),
-        Probe::Found {
-            len: jpeg.len(),
-            status: Status::Complete
-        }
+        carver
+            .carve_at(&jpeg, FileType::Jpeg, false)
+            .found()
+            .map(|f| (f.len, f.status)),
+        Some((jpeg.len(), Status::Complete))
     );
 }
 
@@ -253,10 +248,7 @@ fn inner_zip_members_are_neither_carved_nor_sent_for_rereads() {
     assert_eq!(zips.len(), 1, "{zips:?}");
     assert_eq!(zips[0].offset, 300);
     assert_eq!(
-        zips[0].outcome,
-        Probe::Found {
-            len: zip.len(),
-            status: Status::Complete
-        }
+        zips[0].outcome.found().map(|f| (f.len, f.status)),
+        Some((zip.len(), Status::Complete))
     );
 }

@@ -3,7 +3,7 @@
 //! A frame header (SOF) must precede the first scan, and every marker must be one a
 //! JPEG may contain at that point; anything else ends the walk.
 
-use super::{be_u16, ran_out, Probe, Status};
+use super::{be_u16, ran_out, Found, Probe};
 use memchr::memchr;
 
 fn is_sof(m: u8) -> bool {
@@ -31,12 +31,7 @@ pub(super) fn probe(data: &[u8], at_eof: bool, max_len: usize) -> Probe {
         }
         match m {
             0xFF => pos += 1, // fill byte before a marker
-            0xD9 if seen_sos => {
-                return Probe::Found {
-                    len: pos + 2,
-                    status: Status::Complete,
-                }
-            }
+            0xD9 if seen_sos => return Probe::Found(Found::complete(pos + 2, 90)),
             0xD0..=0xD7 if seen_sos => pos += 2,
             _ if has_length(m) => {
                 let Some(len) = be_u16(data, pos + 2) else {
@@ -76,10 +71,7 @@ fn next_marker(data: &[u8], mut pos: usize) -> Option<usize> {
 
 fn broken(pos: usize, seen_sos: bool) -> Probe {
     if seen_sos {
-        Probe::Found {
-            len: pos,
-            status: Status::Truncated,
-        }
+        Probe::Found(Found::truncated(pos, None, 60))
     } else {
         Probe::Invalid
     }

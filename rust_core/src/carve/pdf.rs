@@ -4,7 +4,7 @@
 //! The search stops at the next `%PDF-` header: a PDF without a valid end before the
 //! next one begins is not carved (it cannot be told apart from what follows it).
 
-use super::{ran_out, Probe, Status};
+use super::{ran_out, Found, Probe};
 use memchr::memmem;
 
 const EOF_MARK: &[u8] = b"%%EOF";
@@ -32,10 +32,7 @@ pub(super) fn probe(data: &[u8], at_eof: bool, max_len: usize) -> Probe {
             if data.get(end) == Some(&b'\n') {
                 end += 1;
             }
-            return Probe::Found {
-                len: end,
-                status: Status::Complete,
-            };
+            return Probe::Found(Found::complete(end, 90));
         }
     }
     if next_header.is_some() {

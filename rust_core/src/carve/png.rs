@@ -1,6 +1,6 @@
 //! PNG: signature, then chunks (length, type, data, CRC-32) up to IEND; every CRC checked.
 
-use super::{be_u32, ran_out, Probe, Status};
+use super::{be_u32, ran_out, Found, Probe};
 
 const SIG_LEN: usize = 8;
 
@@ -32,10 +32,7 @@ pub(super) fn probe(data: &[u8], at_eof: bool, max_len: usize) -> Probe {
         }
         chunks += 1;
         if kind == b"IEND" {
-            return Probe::Found {
-                len: end,
-                status: Status::Complete,
-            };
+            return Probe::Found(Found::complete(end, 90));
         }
         pos = end;
     }
@@ -44,10 +41,7 @@ pub(super) fn probe(data: &[u8], at_eof: bool, max_len: usize) -> Probe {
 /// A broken chunk after a valid IHDR is a truncated (overwritten) PNG; before it, no PNG.
 fn truncated_or_invalid(pos: usize, chunks: usize) -> Probe {
     if chunks > 0 {
-        Probe::Found {
-            len: pos,
-            status: Status::Truncated,
-        }
+        Probe::Found(Found::truncated(pos, None, 60))
     } else {
         Probe::Invalid
     }

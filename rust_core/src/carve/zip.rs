@@ -6,7 +6,7 @@
 //! The search ends at the first well-formed EOCD: if it belongs to an archive starting
 //! elsewhere, this header is an inner member (or a truncated archive) and is not carved.
 
-use super::{le_u16, le_u32, ran_out, Probe, Status};
+use super::{le_u16, le_u32, ran_out, Found, Probe};
 use memchr::memmem;
 
 const EOCD: &[u8] = b"PK\x05\x06";
@@ -19,12 +19,7 @@ pub(super) fn probe(data: &[u8], at_eof: bool, max_len: usize) -> Probe {
     let limit = data.len().min(max_len);
     for e in memmem::find_iter(&data[..limit], EOCD) {
         match check_eocd(data, e) {
-            Eocd::Ours(end) if end <= max_len => {
-                return Probe::Found {
-                    len: end,
-                    status: Status::Complete,
-                }
-            }
+            Eocd::Ours(end) if end <= max_len => return Probe::Found(Found::complete(end, 90)),
             Eocd::Ours(_) | Eocd::Other => return Probe::Invalid,
             Eocd::Cut => return ran_out(data, at_eof, max_len, 0),
             Eocd::NotOne => {}

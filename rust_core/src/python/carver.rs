@@ -1,13 +1,13 @@
-//! `Carver`: structure-validated carving of JPEG, PNG, PDF and ZIP, GIL released.
+//! `Carver`: structure-validated carving of many file types, GIL released.
 
 use super::buffer::Bytes;
 use super::errors::bad_argument;
-use crate::carve::{self, FileType, Hit, Probe};
+use crate::carve::{self, FileType, Probe};
 use pyo3::prelude::*;
 use std::collections::HashMap;
 
-/// One carved file: `offset` absolute in the image; `status` is "complete",
-/// "truncated", or "need_more" (re-read from `offset` and call `carve_at`).
+/// One carved file: `offset` absolute in the image; `status` is "complete", "truncated",
+/// "damaged", or "need_more" (re-read from `offset` and call `carve_at`).
 #[pyclass(module = "rust_core._native", frozen, get_all)]
 #[derive(Clone)]
 pub struct Carve {
@@ -15,29 +15,48 @@ pub struct Carve {
     pub length: u64,
     pub kind: &'static str,
     pub status: &'static str,
+    /// 0..=100: how much of the file's own structure confirmed it.
+    pub confidence: u8,
+    /// Bytes missing from a truncated file, when its structure records its full size.
+    pub missing: Option<u64>,
+    /// Finer type when the structure tells it ("docx", "wav", "msi", ...).
+    pub subtype: Option<&'static str>,
 }
 
 #[pymethods]
 impl Carve {
     fn __repr__(&self) -> String {
         format!(
-            "Carve(offset={}, length={}, kind='{}', status='{}')",
-            self.offset, self.length, self.kind, self.status
+            "Carve(offset={}, length={}, kind='{}', subtype={:?}, status='{}', confidence={})",
+            self.offset, self.length, self.kind, self.subtype, self.status, self.confidence
         )
     }
 }
 
 fn to_carve(offset: u64, kind: FileType, outcome: Probe) -> Option<Carve> {
-    let (length, status) = match outcome {
-        Probe::Found { len, status } => (len as u64, status.name()),
-        Probe::NeedMore => (0, "need_more"),
+    let found = match outcome {
+        Probe::Found(f) => f,
+        Probe::NeedMore => {
+            return Some(Carve {
+                offset,
+                length: 0,
+                kind: kind.name(),
+                status: "need_more",
+                confidence: 0,
+                missing: None,
+                subtype: None,
+            })
+        }
         Probe::Invalid => return None,
     };
     Some(Carve {
         offset,
-        length,
+        length: found.len as u64,
         kind: kind.name(),
-        status,
+        status: found.status.name(),
+        confidence: found.confidence,
+        missing: found.missing,
+        subtype: found.subtype,
     })
 }
 
@@ -56,21 +75,52 @@ pub struct Carver {
 
 #[pymethods]
 impl Carver {
-    /// `max_sizes` overrides the largest file carved per type, e.g. {"jpeg": 8 << 20}.
+    /// `max_sizes` overrides the largest file carved per type, e.g. {"jpeg": 8 << 20};
+    /// `kinds` limits the types carved; `align` looks only at offsets that are multiples
+    /// of it (1 = every byte).
     #[new]
-    #[pyo3(signature = (max_sizes=None))]
-    fn new(max_sizes: Option<HashMap<String, usize>>) -> PyResult<Self> {
+    #[pyo3(signature = (max_sizes=None, kinds=None, align=1))]
+    fn new(
+        max_sizes: Option<HashMap<String, usize>>,
+        kinds: Option<Vec<String>>,
+        align: u64,
+    ) -> PyResult<Self> {
         let mut inner = carve::Carver::new();
         for (name, len) in max_sizes.unwrap_or_default() {
             inner.set_max_len(parse_kind(&name)?, len);
         }
+        if let Some(kinds) = kinds {
+            let chosen = kinds
+                .iter()
+                .map(|k| parse_kind(k))
+                .collect::<PyResult<Vec<_>>>()?;
+            if chosen.is_empty() {
+                return Err(bad_argument("no file types chosen to carve".to_string()));
+            }
+            inner.only(&chosen);
+        }
+        if align == 0 {
+            return Err(bad_argument("align must be at least 1".to_string()));
+        }
+        inner.set_align(align);
         Ok(Carver { inner })
     }
 
-    /// File types this carver knows, in a stable order.
+    /// Every file type Quarry can carve, in a stable order.
     #[staticmethod]
-    fn kinds() -> Vec<&'static str> {
+    fn all_kinds() -> Vec<&'static str> {
         FileType::ALL.iter().map(|t| t.name()).collect()
+    }
+
+    /// File types this carver carves.
+    fn kinds(&self) -> Vec<&'static str> {
+        self.inner.kinds().map(|t| t.name()).collect()
+    }
+
+    /// The alignment this carver looks for headers at.
+    #[getter]
+    fn align(&self) -> u64 {
+        self.inner.align()
     }
 
     /// Largest file carved of `kind`, in bytes.
@@ -89,14 +139,14 @@ impl Carver {
         at_eof: bool,
     ) -> PyResult<Vec<Carve>> {
         let bytes = Bytes::get(data, "Carver.scan(data)")?;
-        let hits: Vec<Hit> = py.detach(|| self.inner.scan(bytes.as_slice(), base, owned_len, at_eof));
+        let hits = py.detach(|| self.inner.scan(bytes.as_slice(), base, owned_len, at_eof));
         Ok(hits
             .into_iter()
             .filter_map(|h| to_carve(h.offset, h.kind, h.outcome))
             .collect())
     }
 
-    /// Carve a `kind` file whose header is at `data[0]` (image offset `base`).
+    /// Carve a `kind` file whose first byte is `data[0]` (image offset `base`).
     #[pyo3(signature = (data, base, kind, at_eof))]
     fn carve_at(
         &self,

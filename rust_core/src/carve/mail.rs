@@ -1,0 +1,11 @@
+//! mail: not walked yet; every candidate is rejected.
+
+use super::Probe;
+
+pub(super) fn probe_mbox(_data: &[u8], _at_eof: bool, _max_len: usize) -> Probe {
+    Probe::Invalid
+}
+
+pub(super) fn probe_eml(_data: &[u8], _at_eof: bool, _max_len: usize) -> Probe {
+    Probe::Invalid
+}
