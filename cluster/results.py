@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from workers.artifacts import ArtifactCounts
+from workers.carve_links import ParentLinker
 from workers.manifest import MANIFEST_SCHEMA, read_part
 from workers.store import RESULTS, ObjectStore
 
@@ -26,8 +27,10 @@ def summary_key(case: str, job_id: str) -> str:
 
 
 def write_manifest(store: ObjectStore, case: str, job_id: str, part_keys: list[str], image_sha256: list[str]) -> int:
-    """Stream parts (in key order) into one Parquet manifest with the image digest filled in."""
+    """Stream parts (in key order: image, then segment) into one Parquet manifest with the
+    image digest filled in and each carve linked to the carve containing it."""
     rows = 0
+    linkers: dict[int, ParentLinker] = {}
     fd, path = tempfile.mkstemp(suffix=".parquet", prefix="quarry-manifest-")
     os.close(fd)
     try:
@@ -36,9 +39,11 @@ def write_manifest(store: ObjectStore, case: str, job_id: str, part_keys: list[s
                 part = read_part(store.get_bytes(RESULTS, key))
                 if part.num_rows == 0:
                     continue
+                part = part.sort_by([("image_index", "ascending"), ("offset", "ascending"), ("length", "descending")])
+                part = _link_carves(part, linkers)
                 digests = [image_sha256[i] for i in part.column("image_index").to_pylist()]
                 table = part.add_column(3, MANIFEST_SCHEMA.field("image_sha256"), pa.array(digests, pa.string()))
-                writer.write_table(table.sort_by([("image_index", "ascending"), ("offset", "ascending")]))
+                writer.write_table(table)
                 rows += part.num_rows
             if rows == 0:
                 writer.write_table(MANIFEST_SCHEMA.empty_table())
@@ -46,6 +51,22 @@ def write_manifest(store: ObjectStore, case: str, job_id: str, part_keys: list[s
     finally:
         os.unlink(path)
     return rows
+
+
+def _link_carves(part: pa.Table, linkers: dict[int, ParentLinker]) -> pa.Table:
+    """Fill parent_offset/parent_sha256 of carved rows; one linker per image carries open
+    carves from one segment's part to the next."""
+    cols = part.select(["image_index", "offset", "length", "sha256", "origin"]).to_pydict()
+    parents_at: list[int | None] = []
+    parents_sha: list[str | None] = []
+    for image, offset, length, sha, origin in zip(*cols.values(), strict=True):
+        parent = linkers.setdefault(image, ParentLinker()).parent(offset, length, sha) if origin == "carved" else None
+        parents_at.append(parent.offset if parent else None)
+        parents_sha.append(parent.sha256 if parent else None)
+    for name, values in (("parent_offset", parents_at), ("parent_sha256", parents_sha)):
+        i = part.schema.get_field_index(name)
+        part = part.set_column(i, part.schema.field(name), pa.array(values, part.schema.field(name).type))
+    return part
 
 
 KNOWN_BAD_LISTED = 1000  # hits listed in the summary; the manifest has them all

@@ -72,8 +72,9 @@ class Carver:
     @property
     def align(self) -> int: ...
     def max_size(self, kind: str) -> int: ...
-    def scan(self, data: Buffer, base: int, owned_len: int, at_eof: bool) -> list[Carve]:
-        """Carves whose header starts in data[:owned_len]; data[0] is image offset base."""
+    def scan(self, data: Buffer, base: int, owned_len: int, at_eof: bool, lead: int = 0) -> list[Carve]:
+        """Carves whose header starts in data[lead:lead + owned_len]; data[lead] is image
+        offset base; data[:lead] is context from before the owned part."""
     def carve_at(self, data: Buffer, base: int, kind: str, at_eof: bool) -> Carve | None:
         """Carve a file of kind whose first byte is data[0] (after a need_more hit)."""
 

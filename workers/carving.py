@@ -27,7 +27,7 @@ from workers.steps import JobContext, current_node
 from workers.store import RESULTS, StoreConfig, shared_store
 
 STEP = "scan_segment"
-VERSION = "3"
+VERSION = "4"
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,10 @@ class SegmentResult(ArtifactCounts):
     found: Counter[str] = field(default_factory=Counter)
 
 
+LEAD = 4096  # bytes before a segment a walker may look back into (see Carver.scan)
+FIRST_REREAD = 4 << 20  # a file running past the window is re-read from this much, doubling
+
+
 @functools.cache
 def _carver() -> rust_core.Carver:
     """One carver per worker process, reused by every segment it runs."""
@@ -65,17 +69,52 @@ def carve_segment(
 ) -> Iterator[tuple[rust_core.Carve, memoryview]]:
     """Each file whose header lies in the segment, with its bytes, re-reading past the window."""
     # The hash step records unreadable ranges for the job; here they are only zeros to scan.
-    window = img.read_salvaging(seg.start, seg.length + seg.overlap, [])
+    lead = min(LEAD, seg.start)
+    window = img.read_salvaging(seg.start - lead, lead + seg.length + seg.overlap, [])
     view = memoryview(window)
-    for hit in carver.scan(window, seg.start, seg.length, seg.start + len(window) == img.size):
+    at_eof = seg.start - lead + len(window) == img.size
+    for hit in carver.scan(window, seg.start, seg.length, at_eof, lead):
         if hit.status != "need_more":
-            rel = hit.offset - seg.start
+            rel = lead + hit.offset - seg.start
             yield hit, view[rel : rel + hit.length]
             continue
-        reread = img.read_salvaging(hit.offset, carver.max_size(hit.kind), [])
-        carve = carver.carve_at(reread, hit.offset, hit.kind, hit.offset + len(reread) == img.size)
-        if carve is not None:
-            yield carve, memoryview(reread)[: carve.length]
+        found = reread(carver, img, hit.offset, hit.kind, len(window) - (lead + hit.offset - seg.start))
+        if found is not None:
+            yield found
+
+
+def reread(
+    carver: rust_core.Carver, img: MediaImage, offset: int, kind: str, had: int
+) -> tuple[rust_core.Carve, memoryview] | None:
+    """Carve a file that ran past the window, reading from its header a doubling amount up
+    to the type's cap: a chance header near a window's end costs a small read, not the cap."""
+    cap = carver.max_size(kind)
+    want = min(cap, max(FIRST_REREAD, 2 * had))
+    while True:
+        data = img.read_salvaging(offset, want, [])
+        at_eof = offset + len(data) == img.size
+        carve = carver.carve_at(data, offset, kind, at_eof)
+        if carve is None:
+            return None
+        if carve.status != "need_more":
+            return carve, memoryview(data)[: carve.length]
+        if want >= cap or at_eof:
+            return None
+        want = min(cap, want * 2)
+
+
+def carve_fields(carve: rust_core.Carve) -> dict[str, object]:
+    """What a manifest row says about a carve besides its content's digests."""
+    return {
+        "offset": carve.offset,
+        "length": carve.length,
+        "type": carve.kind,
+        "subtype": carve.subtype,
+        "status": carve.status,
+        "confidence": carve.confidence,
+        "missing": carve.missing,
+        "origin": "carved",
+    }
 
 
 def scan_segment_local(config: StoreConfig, ctx: JobContext, image: ImageRef, seg: Segment) -> SegmentResult:
@@ -96,11 +135,7 @@ def scan_segment_local(config: StoreConfig, ctx: JobContext, image: ImageRef, se
                     digests,
                     STEP,
                     VERSION,
-                    offset=carve.offset,
-                    length=carve.length,
-                    type=carve.kind,
-                    status=carve.status,
-                    origin="carved",
+                    **carve_fields(carve),
                 )
             )
     mark_known(known_files_for_job(config, ctx), rows, result)

@@ -27,7 +27,7 @@ import ray
 from workers.artifacts import ArtifactCounts, store_stream
 from workers.evidence import EvidenceError, ImageRef
 from workers.filesystems import Entry, FilesystemError, open_filesystem, read_content, walk
-from workers.images import open_image
+from workers.images import MediaImage, open_image
 from workers.known_files import known_files_for_job, mark_known
 from workers.manifest import artifact_row, part_bytes
 from workers.steps import JobContext, current_node
@@ -76,6 +76,24 @@ def carve_ranges(size: int, claimed: list[tuple[int, int, list[tuple[int, int]] 
         elif length > 0:
             merged.append((offset, length))
     return merged
+
+
+def unallocated_ranges(media: MediaImage) -> tuple[list[tuple[int, int]], list[str]]:
+    """The byte ranges of `media` that no filesystem uses (for carving only those, on one
+    machine; the cluster gets the same map from list_files), and warnings."""
+    warnings: list[str] = []
+    tsk = TskImage(media, salvage=True)
+    layout = find_filesystems(tsk)
+    warnings += layout.warnings
+    claimed: list[tuple[int, int, list[tuple[int, int]] | None]] = []
+    for loc in layout.filesystems:
+        try:
+            fs = open_filesystem(tsk, loc.offset)
+        except FilesystemError as exc:
+            warnings.append(str(exc))
+            continue
+        claimed.append((loc.offset, loc.length, _unallocated(fs, warnings)))
+    return carve_ranges(media.size, claimed), warnings
 
 
 # The listing: one row per entry with content, the Entry's fields plus its filesystem.

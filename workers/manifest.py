@@ -24,7 +24,13 @@ PART_SCHEMA = pa.schema(
         ("offset", pa.uint64()),
         ("length", pa.uint64()),
         ("type", pa.string()),
-        ("status", pa.string()),
+        ("status", pa.string()),  # complete / truncated / damaged (carved); null for filesystem files
+        ("subtype", pa.string()),  # finer type the structure tells: docx for a zip, wav for RIFF...
+        ("confidence", pa.uint8()),  # carved: 0..100, how much of the file's own structure confirmed it
+        ("missing", pa.uint64()),  # carved and truncated: bytes missing, when the structure records the size
+        ("parent_offset", pa.uint64()),  # carved inside another carve (a thumbnail in a JPEG): the parent's offset
+        ("parent_sha256", pa.string()),
+        ("runs", pa.list_(pa.list_(pa.uint64(), 2))),  # carved: [offset, length] byte runs when fragmented
         ("md5", pa.string()),
         ("sha1", pa.string()),
         ("sha256", pa.string()),

@@ -1,5 +1,6 @@
 //! `Carver`: candidates from the scanner, validated by each type's walker.
 
+use super::context::continues_earlier;
 use super::kinds::FileType;
 use super::scanner::Scanner;
 use super::Probe;
@@ -72,26 +73,33 @@ impl Carver {
     /// image ends. Invalid candidates are dropped; `NeedMore` hits are returned for the
     /// caller to re-read.
     pub fn scan(&self, data: &[u8], base: u64, owned_len: usize, at_eof: bool) -> Vec<Hit> {
+        self.scan_after(data, base, 0, owned_len, at_eof)
+    }
+
+    /// As [`Carver::scan`], where `data[..lead]` is context before the owned part (the
+    /// end of the previous segment): headers there are not reported, but walkers may look
+    /// back into it to tell a file's start from a point inside a file (an MP3 frame that
+    /// continues the previous one, the second header line of one e-mail).
+    pub fn scan_after(&self, data: &[u8], base: u64, lead: usize, owned_len: usize, at_eof: bool) -> Vec<Hit> {
+        let lead = lead.min(data.len());
+        let body = &data[lead..];
         let mut hits: Vec<Hit> = Vec::new();
-        for c in self.scanner.candidates(data, base, owned_len, self.align) {
+        for c in self.scanner.candidates(body, base, owned_len, self.align) {
             let kind = c.signature().kind;
             if !self.enabled[kind as usize] {
                 continue;
             }
-            // Two signatures of one type at one start (none today) are one candidate.
-            if hits
-                .last()
-                .is_some_and(|h| h.offset == base + c.start as u64 && h.kind == kind)
-            {
+            let offset = base + c.start as u64;
+            // Two signatures of one type at one start are one candidate.
+            if hits.last().is_some_and(|h| h.offset == offset && h.kind == kind) {
                 continue;
             }
-            let outcome = kind.probe(&data[c.start..], at_eof, self.max_len(kind));
+            if continues_earlier(kind, data, lead + c.start) {
+                continue;
+            }
+            let outcome = kind.probe(&body[c.start..], at_eof, self.max_len(kind));
             if outcome != Probe::Invalid {
-                hits.push(Hit {
-                    offset: base + c.start as u64,
-                    kind,
-                    outcome,
-                });
+                hits.push(Hit { offset, kind, outcome });
             }
         }
         hits

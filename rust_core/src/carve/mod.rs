@@ -15,6 +15,7 @@
 //! format has its own module.
 
 mod carver;
+mod context;
 mod kinds;
 mod scanner;
 

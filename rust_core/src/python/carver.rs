@@ -128,8 +128,9 @@ impl Carver {
         Ok(self.inner.max_len(parse_kind(kind)?))
     }
 
-    /// Carves whose header starts in `data[:owned_len]`; `base` is data[0]'s image offset.
-    #[pyo3(signature = (data, base, owned_len, at_eof))]
+    /// Carves whose header starts in `data[lead:lead + owned_len]`; `base` is the image
+    /// offset of `data[lead]`; `data[:lead]` is context from before the owned part.
+    #[pyo3(signature = (data, base, owned_len, at_eof, lead=0))]
     fn scan(
         &self,
         py: Python<'_>,
@@ -137,9 +138,10 @@ impl Carver {
         base: u64,
         owned_len: usize,
         at_eof: bool,
+        lead: usize,
     ) -> PyResult<Vec<Carve>> {
         let bytes = Bytes::get(data, "Carver.scan(data)")?;
-        let hits = py.detach(|| self.inner.scan(bytes.as_slice(), base, owned_len, at_eof));
+        let hits = py.detach(|| self.inner.scan_after(bytes.as_slice(), base, lead, owned_len, at_eof));
         Ok(hits
             .into_iter()
             .filter_map(|h| to_carve(h.offset, h.kind, h.outcome))
