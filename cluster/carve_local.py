@@ -52,6 +52,8 @@ def file_name(carve: rust_core.Carve) -> str:
     """`<kind>/<offset>[-status].<ext>`: offset first so a listing sorts in image order."""
     ext = carve.subtype or EXTENSIONS.get(carve.kind, carve.kind)
     status = "" if carve.status == "complete" else f"-{carve.status}"
+    if len(carve.runs) > 1:
+        status += "-reassembled"
     return f"{carve.kind}/{carve.offset:012d}{status}.{ext}"
 
 
@@ -82,8 +84,8 @@ def _carve_one(image: str, out: str, options: CarveOptions, seg: Segment) -> lis
                     "sha1": digests["sha1"],
                     "sha256": digests["sha256"],
                     "path": name,
-                    "runs": [[carve.offset, carve.length]],
-                    "fragmented": False,
+                    "runs": [list(r) for r in carve.runs],
+                    "fragmented": len(carve.runs) > 1,
                 }
             )
     return rows
@@ -127,7 +129,8 @@ def carve_image(image: str, out: Path, options: CarveOptions) -> dict[str, Any]:
     with open(out / MANIFEST, "w", encoding="utf-8") as manifest:
         for rows in _results(image, out, options, segments):
             for row in sorted(rows, key=lambda r: carve_order(r["offset"], r["length"])):
-                parent = linker.parent(row["offset"], row["length"], row["sha256"])
+                # A reassembled file contains only what lies in its first run.
+                parent = linker.parent(row["offset"], row["runs"][0][1], row["sha256"])
                 row["parent_offset"] = parent.offset if parent else None
                 nested += parent is not None
                 counts[(row["kind"], row["status"])] += 1

@@ -56,11 +56,13 @@ def write_manifest(store: ObjectStore, case: str, job_id: str, part_keys: list[s
 def _link_carves(part: pa.Table, linkers: dict[int, ParentLinker]) -> pa.Table:
     """Fill parent_offset/parent_sha256 of carved rows; one linker per image carries open
     carves from one segment's part to the next."""
-    cols = part.select(["image_index", "offset", "length", "sha256", "origin"]).to_pydict()
+    cols = part.select(["image_index", "offset", "length", "sha256", "origin", "runs"]).to_pydict()
     parents_at: list[int | None] = []
     parents_sha: list[str | None] = []
-    for image, offset, length, sha, origin in zip(*cols.values(), strict=True):
-        parent = linkers.setdefault(image, ParentLinker()).parent(offset, length, sha) if origin == "carved" else None
+    for image, offset, length, sha, origin, runs in zip(*cols.values(), strict=True):
+        # A reassembled file contains only what lies in its first run.
+        extent = runs[0][1] if runs else length
+        parent = linkers.setdefault(image, ParentLinker()).parent(offset, extent, sha) if origin == "carved" else None
         parents_at.append(parent.offset if parent else None)
         parents_sha.append(parent.sha256 if parent else None)
     for name, values in (("parent_offset", parents_at), ("parent_sha256", parents_sha)):

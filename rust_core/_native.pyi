@@ -59,6 +59,7 @@ class Carve:
     confidence: int
     missing: int | None
     subtype: str | None
+    runs: list[tuple[int, int]]
 
 class Carver:
     """Structure-validated carver, built once and reused over many windows."""
@@ -77,6 +78,12 @@ class Carver:
         offset base; data[:lead] is context from before the owned part."""
     def carve_at(self, data: Buffer, base: int, kind: str, at_eof: bool) -> Carve | None:
         """Carve a file of kind whose first byte is data[0] (after a need_more hit)."""
+    @staticmethod
+    def reassembles(kind: str) -> bool: ...
+    def reassemble(
+        self, data: Buffer, base: int, kind: str, valid: int, block: int = 4096, max_gap: int = 1 << 20
+    ) -> Carve | None:
+        """A file whose walk broke after valid bytes, put back from two block-aligned fragments."""
 
 HashAlgorithm = Literal["md5", "sha1", "sha256"]
 

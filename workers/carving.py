@@ -52,6 +52,9 @@ class SegmentResult(ArtifactCounts):
 
 LEAD = 4096  # bytes before a segment a walker may look back into (see Carver.scan)
 FIRST_REREAD = 4 << 20  # a file running past the window is re-read from this much, doubling
+BLOCK = 4096  # fragments of a fragmented file begin on multiples of this (a cluster size)
+MAX_GAP = 1 << 20  # the farthest a second fragment is looked for after the first ends
+SECOND_FRAGMENT = 16 << 20  # the longest second fragment read
 
 
 @functools.cache
@@ -76,11 +79,27 @@ def carve_segment(
     for hit in carver.scan(window, seg.start, seg.length, at_eof, lead):
         if hit.status != "need_more":
             rel = lead + hit.offset - seg.start
-            yield hit, view[rel : rel + hit.length]
-            continue
-        found = reread(carver, img, hit.offset, hit.kind, len(window) - (lead + hit.offset - seg.start))
+            found: tuple[rust_core.Carve, memoryview] | None = (hit, view[rel : rel + hit.length])
+        else:
+            found = reread(carver, img, hit.offset, hit.kind, len(window) - (lead + hit.offset - seg.start))
         if found is not None:
-            yield found
+            yield reassembled(carver, img, found[0]) or found
+
+
+def reassembled(
+    carver: rust_core.Carver, img: MediaImage, carve: rust_core.Carve
+) -> tuple[rust_core.Carve, memoryview] | None:
+    """A truncated JPEG, ZIP or PDF put back together from two fragments, when a
+    continuation within MAX_GAP completes it (bifragment gap carving); else None."""
+    if carve.status != "truncated" or not carver.reassembles(carve.kind):
+        return None
+    span = min(carver.max_size(carve.kind), carve.length + MAX_GAP + SECOND_FRAGMENT)
+    data = img.read_salvaging(carve.offset, span, [])
+    whole = carver.reassemble(data, carve.offset, carve.kind, carve.length, BLOCK, MAX_GAP)
+    if whole is None:
+        return None
+    pieces = [memoryview(data)[at - carve.offset : at - carve.offset + n] for at, n in whole.runs]
+    return whole, memoryview(b"".join(pieces))
 
 
 def reread(
@@ -113,6 +132,7 @@ def carve_fields(carve: rust_core.Carve) -> dict[str, object]:
         "status": carve.status,
         "confidence": carve.confidence,
         "missing": carve.missing,
+        "runs": [list(r) for r in carve.runs] if len(carve.runs) > 1 else None,
         "origin": "carved",
     }
 

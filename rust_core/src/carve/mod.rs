@@ -16,6 +16,7 @@
 
 mod carver;
 mod context;
+mod fragments;
 mod kinds;
 mod scanner;
 
@@ -43,6 +44,7 @@ mod tiff;
 mod zip;
 
 pub use carver::{Carver, Hit};
+pub use fragments::{reassemble, reassembles, GapSearch, Reassembly};
 pub use kinds::{FileType, Signature, SIGNATURES};
 pub use scanner::{naive_candidates, Candidate, Scanner};
 

@@ -21,6 +21,8 @@ pub struct Carve {
     pub missing: Option<u64>,
     /// Finer type when the structure tells it ("docx", "wav", "msi", ...).
     pub subtype: Option<&'static str>,
+    /// (offset, length) byte runs in the image: one, or two for a reassembled file.
+    pub runs: Vec<(u64, u64)>,
 }
 
 #[pymethods]
@@ -45,6 +47,7 @@ fn to_carve(offset: u64, kind: FileType, outcome: Probe) -> Option<Carve> {
                 confidence: 0,
                 missing: None,
                 subtype: None,
+                runs: Vec::new(),
             })
         }
         Probe::Invalid => return None,
@@ -57,6 +60,7 @@ fn to_carve(offset: u64, kind: FileType, outcome: Probe) -> Option<Carve> {
         confidence: found.confidence,
         missing: found.missing,
         subtype: found.subtype,
+        runs: vec![(offset, found.len as u64)],
     })
 }
 
@@ -162,5 +166,42 @@ impl Carver {
         let bytes = Bytes::get(data, "Carver.carve_at(data)")?;
         let outcome = py.detach(|| self.inner.carve_at(bytes.as_slice(), kind, at_eof));
         Ok(to_carve(base, kind, outcome))
+    }
+
+    /// Whether `reassemble` is tried for `kind` (JPEG, ZIP, PDF).
+    #[staticmethod]
+    fn reassembles(kind: &str) -> PyResult<bool> {
+        Ok(carve::reassembles(parse_kind(kind)?))
+    }
+
+    /// A `kind` file at `data[0]` (image offset `base`) whose walk broke after `valid`
+    /// bytes, put back together from two fragments on `block` boundaries at most
+    /// `max_gap` apart; None when no continuation completes it.
+    #[pyo3(signature = (data, base, kind, valid, block=4096, max_gap=1 << 20))]
+    #[allow(clippy::too_many_arguments)]
+    fn reassemble(
+        &self,
+        py: Python<'_>,
+        data: &Bound<'_, PyAny>,
+        base: u64,
+        kind: &str,
+        valid: usize,
+        block: usize,
+        max_gap: usize,
+    ) -> PyResult<Option<Carve>> {
+        let kind = parse_kind(kind)?;
+        let bytes = Bytes::get(data, "Carver.reassemble(data)")?;
+        let search = carve::GapSearch {
+            block,
+            max_gap,
+            ..Default::default()
+        };
+        let max_len = self.inner.max_len(kind);
+        let found = py.detach(|| carve::reassemble(kind, bytes.as_slice(), base, valid, max_len, search));
+        Ok(found.map(|r| {
+            let mut carve = to_carve(base, kind, Probe::Found(r.found)).expect("a found carve");
+            carve.runs = r.runs.iter().map(|&(at, len)| (base + at as u64, len as u64)).collect();
+            carve
+        }))
     }
 }

@@ -1,0 +1,2 @@
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| quarry_core_fuzz::walk(_native::carve::FileType::Pe, data));
