@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 from cluster.commands.common import counts_line, parse_size
 from cluster.forge import forge_image
+from cluster.forge.corpus import DEFAULT_TESTDATA, forge_corpus
 
 
 def run(args: argparse.Namespace) -> int:
-    key = forge_image(args.output, args.size, args.seed)
+    if args.profile == "carving":
+        samples = None if args.samples == "none" else Path(args.samples)
+        try:
+            key = forge_corpus(args.output, args.size, args.seed, samples)
+        except FileNotFoundError as exc:
+            print(f"quarry: error: {exc}", file=sys.stderr)
+            return 2
+    else:
+        key = forge_image(args.output, args.size, args.seed)
     print(f"wrote {args.output} ({args.size} bytes, sha256 {key['sha256']})")
     print(f"answer key {args.output}.key.json: {len(key['items'])} planted items")
     for kind, per in sorted(key["counts"].items()):
         print(counts_line(kind, per))
+    if args.profile == "carving":
+        print(f"    not planted: {', '.join(sorted(key['left_out']))}")
     return 0
 
 
@@ -22,4 +35,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("output", help="image file to write (the key goes to OUTPUT.key.json)")
     f.add_argument("--size", type=parse_size, default=64 << 20, help="image size, e.g. 64MiB (default)")
     f.add_argument("--seed", type=int, default=1, help="same seed, same image (default 1)")
+    f.add_argument(
+        "--profile",
+        choices=["default", "carving"],
+        default="default",
+        help="default: JPEG/PNG/PDF/ZIP and text for the job tests; carving: the carving corpus "
+        "(20 file types, truncated and fragmented files) the carving benchmark scores against",
+    )
+    f.add_argument(
+        "--samples",
+        default=str(DEFAULT_TESTDATA),
+        help="carving profile: the published test data folder whose small/ and pngsuite/ files are "
+        "planted beside generated ones, or 'none' (default: ../shared/testdata)",
+    )
     f.set_defaults(func=run)
