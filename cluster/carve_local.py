@@ -67,7 +67,9 @@ def _carve_one(image: str, out: str, options: CarveOptions, seg: Segment) -> lis
     rows = []
     with open_image(image) as img:
         for carve, data in carve_segment(_worker_carver(options), img, seg):
-            digests = rust_core.digest(data)
+            # SHA-256 names the content (as in the cluster's store); MD5 and SHA-1 are left to
+            # the cluster's artifacts, where they are computed once per stored file.
+            digests = rust_core.digest(data, ["sha256"])
             name = file_name(carve)
             target = Path(out, name)
             target.parent.mkdir(exist_ok=True)
@@ -80,8 +82,6 @@ def _carve_one(image: str, out: str, options: CarveOptions, seg: Segment) -> lis
                     "length": carve.length,
                     "kind": carve.kind,
                     **{k: fields[k] for k in ("subtype", "status", "confidence", "missing")},
-                    "md5": digests["md5"],
-                    "sha1": digests["sha1"],
                     "sha256": digests["sha256"],
                     "path": name,
                     "runs": [list(r) for r in carve.runs],

@@ -215,7 +215,6 @@ const LOOK_BACK: usize = 4096;
 /// Look-back for an HTML candidate at `data[pos]`: true for an `<html` tag that follows
 /// a `<!DOCTYPE html ...>` declaration with only whitespace and comments between (the
 /// document began at the declaration).
-#[allow(dead_code)] // for the scanner's look-back hook (context.rs)
 pub(super) fn continues_earlier(data: &[u8], pos: usize) -> bool {
     if starts_ci(data, pos, b"<html") != Some(true) {
         return false;

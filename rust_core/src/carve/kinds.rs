@@ -178,6 +178,11 @@ pub static SIGNATURES: &[Signature] = &[
     sig(FileType::Riff, b"RIFF"),
     sig(FileType::Pdf, b"%PDF-"),
     sig(FileType::Zip, b"PK\x03\x04"),
+    // An empty archive is only its end record, with every count, size and offset zero.
+    sig(
+        FileType::Zip,
+        b"PK\x05\x06\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00",
+    ),
     sig(FileType::Gzip, b"\x1F\x8B\x08"),
     sig(FileType::SevenZip, b"7z\xBC\xAF\x27\x1C"),
     sig(FileType::Rar, b"Rar!\x1A\x07"),

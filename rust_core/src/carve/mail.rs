@@ -506,6 +506,12 @@ fn previous_line(data: &[u8], pos: usize) -> Option<&[u8]> {
     let body = before.strip_suffix(b"\n")?;
     let body = body.strip_suffix(b"\r").unwrap_or(body);
     let start = memrchr(b'\n', body).map_or(0, |p| p + 1);
+    // A line that begins after junk (slack, random bytes) begins where the junk ends.
+    let junk = body[start..]
+        .iter()
+        .rposition(|&c| !((0x20..0x7F).contains(&c) || c == b'\t'))
+        .map(|p| start + p + 1);
+    let start = junk.unwrap_or(start);
     // Only a line seen whole counts (the window may begin inside it).
     (start > 0 || before.len() == pos).then(|| &body[start..])
 }
@@ -523,7 +529,6 @@ fn inside_a_line(data: &[u8], pos: usize) -> bool {
 /// Look-back for an EML candidate at `data[pos]`: true when it is not the first line of
 /// a header block but a later header line of one (the line before it is a header field
 /// or a folded continuation) or sits inside a line of text.
-#[allow(dead_code)] // for the scanner's look-back hook (context.rs)
 pub(super) fn eml_continues_earlier(data: &[u8], pos: usize) -> bool {
     if pos == 0 {
         return false;
@@ -550,7 +555,6 @@ const LOOK_BACK_STEP: usize = 16 * 1024;
 /// Look-back for an mbox candidate at `data[pos]`: true when `From ` sits inside a line
 /// of text, or when an earlier separator line opens a text run that reaches it unbroken
 /// (so that it is a later message of an mbox that began there).
-#[allow(dead_code)] // for the scanner's look-back hook (context.rs)
 pub(super) fn mbox_continues_earlier(data: &[u8], pos: usize) -> bool {
     if pos == 0 {
         return false;

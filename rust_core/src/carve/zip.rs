@@ -634,7 +634,6 @@ fn truncated(run: &Run, at_eof: bool, limit: usize) -> Probe {
 /// a later member, not a file's start)? The nearest plausible local header before it,
 /// within [`LOOKBACK`], must end exactly at `pos`. For a look-back caller: without it a
 /// truncated archive's later members are each carved as a truncated archive of their own.
-#[allow(dead_code)] // until the look-back in context.rs asks for it
 pub(crate) fn follows_member(data: &[u8], pos: usize) -> bool {
     let pos = pos.min(data.len());
     let from = pos.saturating_sub(LOOKBACK);
