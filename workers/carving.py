@@ -91,7 +91,7 @@ def reassembled(
 ) -> tuple[rust_core.Carve, memoryview] | None:
     """A truncated JPEG, ZIP or PDF put back together from two fragments, when a
     continuation within MAX_GAP completes it (bifragment gap carving); else None."""
-    if carve.status != "truncated" or not carver.reassembles(carve.kind):
+    if carve.status == "complete" or not carver.reassembles(carve.kind):
         return None
     span = min(carver.max_size(carve.kind), carve.length + MAX_GAP + SECOND_FRAGMENT)
     data = img.read_salvaging(carve.offset, span, [])

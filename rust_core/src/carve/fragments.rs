@@ -9,7 +9,8 @@
 //! try first walks a short tail and only grows it while the walker asks for more.
 
 use super::kinds::FileType;
-use super::{Found, Probe, Status};
+use super::{le_u32, Found, Probe, Status};
+use memchr::memmem;
 
 /// How far to look for the second fragment, and in what units.
 #[derive(Debug, Clone, Copy)]
@@ -62,29 +63,122 @@ pub fn reassemble(
     if !reassembles(kind) || search.block == 0 {
         return None;
     }
-    let block = search.block as u64;
-    // Block boundaries (relative to data[0]) that may end the first fragment, latest first.
-    let last = (base + valid as u64) / block * block;
-    let mut cuts = Vec::new();
-    let mut b = last;
-    while b > base && cuts.len() <= search.back_blocks {
-        cuts.push((b - base) as usize);
-        b -= block;
-    }
+    let block = search.block;
     let mut buf = Vec::new();
-    for cut in cuts {
-        let mut c = cut + search.block;
-        while c <= cut + search.max_gap && c < data.len() {
-            if let Some(found) = try_seam(kind, data, cut, c, max_len, &mut buf) {
-                return Some(Reassembly {
-                    found,
-                    runs: [(0, cut), (c, found.len - cut)],
-                });
+    // Where the file records its own layout (a ZIP's central directory offset, a PDF's
+    // startxref), the distance between the fragments follows from it: only the cut is
+    // unknown, and it may lie anywhere from a little before the break onwards.
+    let shifts = recorded_shifts(kind, data, valid, search);
+    let first = first_cut(base, valid, search);
+    let earliest = first_cut(base, 0, search);
+    for &shift in &shifts {
+        let mut cut = earliest;
+        let mut tries = 0;
+        while cut + shift < data.len() && tries < MAX_CUTS {
+            if let Some(r) = attempt(kind, data, cut, cut + shift, max_len, &mut buf) {
+                // When the next cut passes too, the structure does not pin the seam (a
+                // PDF's uncompressed stream spans it): report no reassembly, not a guess.
+                let next = cut + block;
+                let ambiguous = attempt(kind, data, next, next + shift, max_len, &mut buf).is_some();
+                return (!ambiguous).then_some(r);
             }
-            c += search.block;
+            cut += block;
+            tries += 1;
         }
     }
-    None
+    if !shifts.is_empty() {
+        return None;
+    }
+    // Otherwise (JPEG) the break shows soon after the cut: try the last few boundaries
+    // before it, each with every gap up to the largest.
+    let mut cut = first + search.back_blocks * block;
+    loop {
+        let mut c = cut + block;
+        while c <= cut + search.max_gap && c < data.len() {
+            if let Some(r) = attempt(kind, data, cut, c, max_len, &mut buf) {
+                return Some(r);
+            }
+            c += block;
+        }
+        if cut <= first || cut < block {
+            return None;
+        }
+        cut -= block;
+    }
+}
+
+/// Most cuts tried for one recorded shift.
+const MAX_CUTS: usize = 1024;
+
+/// The earliest block boundary (relative to data[0], after it) tried as the cut.
+fn first_cut(base: u64, valid: usize, search: GapSearch) -> usize {
+    let block = search.block as u64;
+    let at_break = (base + valid as u64) / block * block;
+    let earliest = at_break.saturating_sub((search.back_blocks as u64) * block);
+    let first_boundary = base.div_ceil(block) * block;
+    (earliest.max(first_boundary).max(base + 1).div_ceil(block) * block - base) as usize
+}
+
+fn attempt(kind: FileType, data: &[u8], cut: usize, c: usize, max_len: usize, buf: &mut Vec<u8>) -> Option<Reassembly> {
+    if cut == 0 || c >= data.len() {
+        return None;
+    }
+    try_seam(kind, data, cut, c, max_len, buf).map(|found| Reassembly {
+        found,
+        runs: [(0, cut), (c, found.len - cut)],
+    })
+}
+
+/// Gaps between fragments implied by the file's own offsets, nearest first.
+fn recorded_shifts(kind: FileType, data: &[u8], valid: usize, search: GapSearch) -> Vec<usize> {
+    // A ZIP's end record follows the break; a PDF's startxref may precede it (the walk
+    // of a damaged PDF runs on past the seam).
+    let from = if kind == FileType::Zip { valid.min(data.len()) } else { 0 };
+    let mut out = Vec::new();
+    match kind {
+        FileType::Zip => {
+            for e in memmem::find_iter(&data[from..], b"PK\x05\x06").map(|e| e + from).take(8) {
+                let (Some(cd_size), Some(cd_off)) = (le_u32(data, e + 12), le_u32(data, e + 16)) else {
+                    continue;
+                };
+                let Some(phys) = e.checked_sub(cd_size) else { continue };
+                if data.get(phys..phys + 4) == Some(b"PK\x01\x02") && phys > cd_off {
+                    out.push(phys - cd_off);
+                }
+            }
+        }
+        FileType::Pdf => {
+            for k in memmem::find_iter(&data[from..], b"startxref").map(|k| k + from).take(64) {
+                let Some(n) = number_after(data, k + 9) else { continue };
+                let mut gap = search.block;
+                while gap <= search.max_gap {
+                    if data.get(n + gap..).is_some_and(|at| at.starts_with(b"xref")) {
+                        out.push(gap);
+                        break;
+                    }
+                    gap += search.block;
+                }
+            }
+        }
+        _ => {}
+    }
+    out.retain(|s| s % search.block == 0 && *s <= search.max_gap);
+    out.dedup();
+    out
+}
+
+/// The decimal number after optional whitespace at `data[at..]`.
+fn number_after(data: &[u8], at: usize) -> Option<usize> {
+    let rest = data.get(at..)?;
+    let start = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+    let digits = rest[start..].iter().take_while(|b| b.is_ascii_digit()).take(12);
+    let mut n: usize = 0;
+    let mut any = false;
+    for d in digits {
+        n = n.checked_mul(10)?.checked_add((d - b'0') as usize)?;
+        any = true;
+    }
+    any.then_some(n)
 }
 
 /// Walk `data[..cut] ++ data[c..]`, growing the tail while the walker wants more.

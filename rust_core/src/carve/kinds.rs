@@ -197,6 +197,8 @@ pub static SIGNATURES: &[Signature] = &[
     sig(FileType::Mp3, b"\xFF\xFA"),
     sig(FileType::Mp3, b"\xFF\xF3"),
     sig(FileType::Mp3, b"\xFF\xF2"),
+    sig(FileType::Mp3, b"\xFF\xE3"), // MPEG-2.5 Layer III
+    sig(FileType::Mp3, b"\xFF\xE2"),
     sig(FileType::Elf, b"\x7FELF"),
     sig(FileType::Pe, b"MZ"),
     sig(FileType::Ole, b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1"),
