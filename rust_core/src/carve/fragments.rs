@@ -191,7 +191,7 @@ fn try_seam(kind: FileType, data: &[u8], cut: usize, c: usize, max_len: usize, b
         buf.extend_from_slice(&data[c..end]);
         let at_eof = end == data.len();
         match kind.probe(buf, at_eof, max_len) {
-            Probe::Found(f) if f.status == Status::Complete && f.len > cut => {
+            Probe::Found(f) if f.status == Status::Complete && f.len > cut && seam_holds(kind, &buf[..f.len]) => {
                 return Some(Found {
                     confidence: f.confidence.saturating_sub(20),
                     ..f
@@ -201,4 +201,62 @@ fn try_seam(kind: FileType, data: &[u8], cut: usize, c: usize, max_len: usize, b
             _ => return None,
         }
     }
+}
+
+/// Checks the walker leaves out but a seam must pass: every object a PDF's last
+/// cross-reference table lists as in use starts where the table says.
+fn seam_holds(kind: FileType, file: &[u8]) -> bool {
+    if kind != FileType::Pdf {
+        return true;
+    }
+    let Some(k) = memmem::rfind(file, b"startxref") else {
+        return false;
+    };
+    let Some(xref) = number_after(file, k + 9) else {
+        return false;
+    };
+    let Some(table) = file.get(xref..).filter(|t| t.starts_with(b"xref")) else {
+        return false; // a cross-reference stream: not checked, so the seam is not pinned
+    };
+    let mut lines = table.split(|&b| b == b'\n').skip(1);
+    let mut checked = 0;
+    while let Some(header) = lines.next() {
+        let mut fields = header.split(|b| b.is_ascii_whitespace()).filter(|f| !f.is_empty());
+        let (Some(first), Some(count), None) = (fields.next(), fields.next(), fields.next()) else {
+            break; // "trailer" or the end of the subsections
+        };
+        let (Some(_), Some(count)) = (parse(first), parse(count)) else {
+            break;
+        };
+        for _ in 0..count {
+            let Some(entry) = lines.next() else { return false };
+            let mut parts = entry.split(|b| b.is_ascii_whitespace()).filter(|f| !f.is_empty());
+            let (Some(offset), Some(_), Some(kind)) = (parts.next(), parts.next(), parts.next()) else {
+                return false;
+            };
+            if kind == b"n" {
+                let Some(at) = parse(offset) else { return false };
+                if !starts_object(file.get(at..).unwrap_or_default()) {
+                    return false;
+                }
+                checked += 1;
+            }
+        }
+    }
+    checked > 0
+}
+
+fn parse(digits: &[u8]) -> Option<usize> {
+    if digits.is_empty() || digits.len() > 12 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+/// `N G obj` at the start of `at`.
+fn starts_object(at: &[u8]) -> bool {
+    let head = &at[..at.len().min(32)];
+    let mut parts = head.split(|b| b.is_ascii_whitespace()).filter(|p| !p.is_empty());
+    let number = |p: Option<&[u8]>| p.is_some_and(|p| !p.is_empty() && p.iter().all(u8::is_ascii_digit));
+    number(parts.next()) && number(parts.next()) && parts.next().is_some_and(|p| p.starts_with(b"obj"))
 }
