@@ -83,6 +83,9 @@ struct Walk {
     scans: usize,
     /// Scans whose entropy-coded data decoded to exactly the blocks expected.
     decoded: usize,
+    /// A JFIF (APP0) or Exif (APP1) header was seen: a JPEG's beginning even when it is
+    /// cut before its frame header.
+    app_header: bool,
     /// A check inside failed: a segment whose layout does not fill its length, restart
     /// markers out of turn, a scan that does not decode.
     inconsistent: bool,
@@ -161,8 +164,11 @@ pub(super) fn probe(data: &[u8], at_eof: bool, max_len: usize) -> Probe {
                         }
                         w.scan_header(body)
                     }
-                    // APPn, COM, DAC...: their content is not checked here.
+                    // APPn, COM, DAC...: their content is not checked here, but a JFIF or
+                    // Exif identifier marks the start of a JPEG.
                     _ => {
+                        w.app_header |= (m == 0xE0 && body.starts_with(b"JFIF\0"))
+                            || (m == 0xE1 && body.starts_with(b"Exif\0\0"));
                         pos += 2 + len;
                         continue;
                     }
@@ -210,7 +216,7 @@ pub(super) fn probe(data: &[u8], at_eof: bool, max_len: usize) -> Probe {
 impl Walk {
     /// A frame header and at least one table: a JPEG's beginning, even with no scan.
     fn solid(&self) -> bool {
-        self.scans > 0 || self.frame.is_some() && (self.dqt || self.dht)
+        self.scans > 0 || self.frame.is_some() && (self.dqt || self.dht) || self.app_header
     }
 
     /// Something that is not a JPEG marker where one must be. A file cut inside a

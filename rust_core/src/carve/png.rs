@@ -52,7 +52,8 @@ pub(super) fn probe(data: &[u8], at_eof: bool, max_len: usize) -> Probe {
         let Some(kind) = data.get(pos + 4..pos + 8) else {
             return w.ran_out(data, at_eof, max_len);
         };
-        if len > 0x7FFF_FFFF || !kind.iter().all(u8::is_ascii_alphabetic) {
+        // A chunk that cannot end within the cap is not one this file can hold.
+        if len > 0x7FFF_FFFF || pos + 12 + len > max_len || !kind.iter().all(u8::is_ascii_alphabetic) {
             return w.broken(pos);
         }
         if w.chunks == 0 && (kind != b"IHDR" || len != 13) {
