@@ -80,7 +80,14 @@ impl Carver {
     /// end of the previous segment): headers there are not reported, but walkers may look
     /// back into it to tell a file's start from a point inside a file (an MP3 frame that
     /// continues the previous one, the second header line of one e-mail).
-    pub fn scan_after(&self, data: &[u8], base: u64, lead: usize, owned_len: usize, at_eof: bool) -> Vec<Hit> {
+    pub fn scan_after(
+        &self,
+        data: &[u8],
+        base: u64,
+        lead: usize,
+        owned_len: usize,
+        at_eof: bool,
+    ) -> Vec<Hit> {
         let lead = lead.min(data.len());
         let body = &data[lead..];
         let mut hits: Vec<Hit> = Vec::new();
@@ -99,7 +106,11 @@ impl Carver {
             }
             let outcome = kind.probe(&body[c.start..], at_eof, self.max_len(kind));
             if outcome != Probe::Invalid {
-                hits.push(Hit { offset, kind, outcome });
+                hits.push(Hit {
+                    offset,
+                    kind,
+                    outcome,
+                });
             }
         }
         hits

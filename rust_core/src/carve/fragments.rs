@@ -119,7 +119,14 @@ fn first_cut(base: u64, valid: usize, search: GapSearch) -> usize {
     (earliest.max(first_boundary).max(base + 1).div_ceil(block) * block - base) as usize
 }
 
-fn attempt(kind: FileType, data: &[u8], cut: usize, c: usize, max_len: usize, buf: &mut Vec<u8>) -> Option<Reassembly> {
+fn attempt(
+    kind: FileType,
+    data: &[u8],
+    cut: usize,
+    c: usize,
+    max_len: usize,
+    buf: &mut Vec<u8>,
+) -> Option<Reassembly> {
     if cut == 0 || c >= data.len() {
         return None;
     }
@@ -133,23 +140,37 @@ fn attempt(kind: FileType, data: &[u8], cut: usize, c: usize, max_len: usize, bu
 fn recorded_shifts(kind: FileType, data: &[u8], valid: usize, search: GapSearch) -> Vec<usize> {
     // A ZIP's end record follows the break; a PDF's startxref may precede it (the walk
     // of a damaged PDF runs on past the seam).
-    let from = if kind == FileType::Zip { valid.min(data.len()) } else { 0 };
+    let from = if kind == FileType::Zip {
+        valid.min(data.len())
+    } else {
+        0
+    };
     let mut out = Vec::new();
     match kind {
         FileType::Zip => {
-            for e in memmem::find_iter(&data[from..], b"PK\x05\x06").map(|e| e + from).take(8) {
+            for e in memmem::find_iter(&data[from..], b"PK\x05\x06")
+                .map(|e| e + from)
+                .take(8)
+            {
                 let (Some(cd_size), Some(cd_off)) = (le_u32(data, e + 12), le_u32(data, e + 16)) else {
                     continue;
                 };
-                let Some(phys) = e.checked_sub(cd_size) else { continue };
+                let Some(phys) = e.checked_sub(cd_size) else {
+                    continue;
+                };
                 if data.get(phys..phys + 4) == Some(b"PK\x01\x02") && phys > cd_off {
                     out.push(phys - cd_off);
                 }
             }
         }
         FileType::Pdf => {
-            for k in memmem::find_iter(&data[from..], b"startxref").map(|k| k + from).take(64) {
-                let Some(n) = number_after(data, k + 9) else { continue };
+            for k in memmem::find_iter(&data[from..], b"startxref")
+                .map(|k| k + from)
+                .take(64)
+            {
+                let Some(n) = number_after(data, k + 9) else {
+                    continue;
+                };
                 let mut gap = search.block;
                 while gap <= search.max_gap {
                     if data.get(n + gap..).is_some_and(|at| at.starts_with(b"xref")) {
@@ -182,7 +203,14 @@ fn number_after(data: &[u8], at: usize) -> Option<usize> {
 }
 
 /// Walk `data[..cut] ++ data[c..]`, growing the tail while the walker wants more.
-fn try_seam(kind: FileType, data: &[u8], cut: usize, c: usize, max_len: usize, buf: &mut Vec<u8>) -> Option<Found> {
+fn try_seam(
+    kind: FileType,
+    data: &[u8],
+    cut: usize,
+    c: usize,
+    max_len: usize,
+    buf: &mut Vec<u8>,
+) -> Option<Found> {
     let mut tail = FIRST_TAIL;
     loop {
         let end = (c + tail).min(data.len()).min(c + max_len.saturating_sub(cut));
@@ -191,7 +219,9 @@ fn try_seam(kind: FileType, data: &[u8], cut: usize, c: usize, max_len: usize, b
         buf.extend_from_slice(&data[c..end]);
         let at_eof = end == data.len();
         match kind.probe(buf, at_eof, max_len) {
-            Probe::Found(f) if f.status == Status::Complete && f.len > cut && seam_holds(kind, &buf[..f.len]) => {
+            Probe::Found(f)
+                if f.status == Status::Complete && f.len > cut && seam_holds(kind, &buf[..f.len]) =>
+            {
                 return Some(Found {
                     confidence: f.confidence.saturating_sub(20),
                     ..f
@@ -221,7 +251,9 @@ fn seam_holds(kind: FileType, file: &[u8]) -> bool {
     let mut lines = table.split(|&b| b == b'\n').skip(1);
     let mut checked = 0;
     while let Some(header) = lines.next() {
-        let mut fields = header.split(|b| b.is_ascii_whitespace()).filter(|f| !f.is_empty());
+        let mut fields = header
+            .split(|b| b.is_ascii_whitespace())
+            .filter(|f| !f.is_empty());
         let (Some(first), Some(count), None) = (fields.next(), fields.next(), fields.next()) else {
             break; // "trailer" or the end of the subsections
         };

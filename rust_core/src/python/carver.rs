@@ -145,7 +145,10 @@ impl Carver {
         lead: usize,
     ) -> PyResult<Vec<Carve>> {
         let bytes = Bytes::get(data, "Carver.scan(data)")?;
-        let hits = py.detach(|| self.inner.scan_after(bytes.as_slice(), base, lead, owned_len, at_eof));
+        let hits = py.detach(|| {
+            self.inner
+                .scan_after(bytes.as_slice(), base, lead, owned_len, at_eof)
+        });
         Ok(hits
             .into_iter()
             .filter_map(|h| to_carve(h.offset, h.kind, h.outcome))
@@ -200,7 +203,11 @@ impl Carver {
         let found = py.detach(|| carve::reassemble(kind, bytes.as_slice(), base, valid, max_len, search));
         Ok(found.map(|r| {
             let mut carve = to_carve(base, kind, Probe::Found(r.found)).expect("a found carve");
-            carve.runs = r.runs.iter().map(|&(at, len)| (base + at as u64, len as u64)).collect();
+            carve.runs = r
+                .runs
+                .iter()
+                .map(|&(at, len)| (base + at as u64, len as u64))
+                .collect();
             carve
         }))
     }
