@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install sample test test-rust test-python lint up down bench clean
+.PHONY: install sample test test-rust test-python fuzz lint up down bench clean
 
 install:            ## everything: Debian packages, venv + Rust core, MinIO built with Go
 	deploy/install.sh
@@ -11,13 +11,16 @@ install:            ## everything: Debian packages, venv + Rust core, MinIO buil
 sample: install     ## start MinIO, Ray, Prometheus; forge a sample image; run a job; print the summary
 	deploy/sample.sh
 
-test: install lint test-rust test-python   ## all tests (Rust, Python unit, integration with real servers)
+test: install lint test-rust test-python fuzz   ## all tests (Rust, Python unit, integration with real servers, fuzzing)
 
 test-rust:
 	cargo test --release --locked
 
 test-python:
 	$(PY) -m pytest tests
+
+fuzz:               ## every carve walker and the scanner under cargo-fuzz, FUZZ_SECONDS (10) each
+	deploy/fuzz.sh
 
 lint:
 	$(VENV)/bin/ruff check .
