@@ -81,7 +81,7 @@ class Carver:
     @staticmethod
     def reassembles(kind: str) -> bool: ...
     def reassemble(
-        self, data: Buffer, base: int, kind: str, valid: int, block: int = 4096, max_gap: int = 1 << 20
+        self, data: Buffer, base: int, kind: str, valid: int, block: int = 4096, max_gap: int = 256 << 10
     ) -> Carve | None:
         """A file whose walk broke after valid bytes, put back from two block-aligned fragments."""
 

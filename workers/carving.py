@@ -53,8 +53,8 @@ class SegmentResult(ArtifactCounts):
 LEAD = 4096  # bytes before a segment a walker may look back into (see Carver.scan)
 FIRST_REREAD = 4 << 20  # a file running past the window is re-read from this much, doubling
 BLOCK = 4096  # fragments of a fragmented file begin on multiples of this (a cluster size)
-MAX_GAP = 1 << 20  # the farthest a second fragment is looked for after the first ends
-SECOND_FRAGMENT = 16 << 20  # the longest second fragment read
+MAX_GAP = 256 << 10  # the farthest a second fragment is looked for after the first ends
+SECOND_FRAGMENT = 4 << 20  # the longest second fragment read
 
 
 @functools.cache

@@ -28,7 +28,7 @@ impl Default for GapSearch {
     fn default() -> Self {
         GapSearch {
             block: 4096,
-            max_gap: 1 << 20,
+            max_gap: 256 << 10,
             back_blocks: 4,
         }
     }
@@ -64,7 +64,7 @@ pub fn reassemble(
         return None;
     }
     let block = search.block;
-    let mut buf = Vec::new();
+    let mut buf = Seam::default();
     // Where the file records its own layout (a ZIP's central directory offset, a PDF's
     // startxref), the distance between the fragments follows from it: only the cut is
     // unknown, and it may lie anywhere from a little before the break onwards.
@@ -125,7 +125,7 @@ fn attempt(
     cut: usize,
     c: usize,
     max_len: usize,
-    buf: &mut Vec<u8>,
+    buf: &mut Seam,
 ) -> Option<Reassembly> {
     if cut == 0 || c >= data.len() {
         return None;
@@ -209,13 +209,12 @@ fn try_seam(
     cut: usize,
     c: usize,
     max_len: usize,
-    buf: &mut Vec<u8>,
+    buf: &mut Seam,
 ) -> Option<Found> {
     let mut tail = FIRST_TAIL;
     loop {
         let end = (c + tail).min(data.len()).min(c + max_len.saturating_sub(cut));
-        buf.clear();
-        buf.extend_from_slice(&data[..cut]);
+        let buf = buf.with_head(data, cut);
         buf.extend_from_slice(&data[c..end]);
         let at_eof = end == data.len();
         match kind.probe(buf, at_eof, max_len) {
@@ -291,4 +290,25 @@ fn starts_object(at: &[u8]) -> bool {
     let mut parts = head.split(|b| b.is_ascii_whitespace()).filter(|p| !p.is_empty());
     let number = |p: Option<&[u8]>| p.is_some_and(|p| !p.is_empty() && p.iter().all(u8::is_ascii_digit));
     number(parts.next()) && number(parts.next()) && parts.next().is_some_and(|p| p.starts_with(b"obj"))
+}
+
+/// The buffer a seam is walked in; the first fragment is copied once per cut, and only
+/// the continuation is replaced from one try to the next.
+#[derive(Default)]
+struct Seam {
+    buf: Vec<u8>,
+    cut: Option<usize>,
+}
+
+impl Seam {
+    fn with_head(&mut self, data: &[u8], cut: usize) -> &mut Vec<u8> {
+        if self.cut == Some(cut) {
+            self.buf.truncate(cut);
+        } else {
+            self.buf.clear();
+            self.buf.extend_from_slice(&data[..cut]);
+            self.cut = Some(cut);
+        }
+        &mut self.buf
+    }
 }

@@ -180,7 +180,7 @@ impl Carver {
     /// A `kind` file at `data[0]` (image offset `base`) whose walk broke after `valid`
     /// bytes, put back together from two fragments on `block` boundaries at most
     /// `max_gap` apart; None when no continuation completes it.
-    #[pyo3(signature = (data, base, kind, valid, block=4096, max_gap=1 << 20))]
+    #[pyo3(signature = (data, base, kind, valid, block=4096, max_gap=256 << 10))]
     #[allow(clippy::too_many_arguments)]
     fn reassemble(
         &self,
