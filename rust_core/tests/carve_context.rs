@@ -37,3 +37,19 @@ fn html_with_a_doctype_is_carved_at_the_doctype_only() {
     let data = plant(page, 1999);
     assert_eq!(offsets(&data, FileType::Html), vec![1999]);
 }
+
+#[test]
+fn an_email_right_after_random_bytes_is_a_start_whatever_the_last_byte() {
+    let mail = b"Return-Path: <ann@example.org>\nReceived: from mx.example.org by mail.example.net\n\
+From: Ann <ann@example.org>\nSubject: shipment\n\nThe container leaves on Friday.\n";
+    for last in [b'+', b'}', b'"', b'a'] {
+        let mut data = plant(mail, 3001);
+        data[3000] = last;
+        assert_eq!(
+            offsets(&data, FileType::Eml),
+            vec![3001],
+            "after {:?}",
+            last as char
+        );
+    }
+}

@@ -516,14 +516,26 @@ fn previous_line(data: &[u8], pos: usize) -> Option<&[u8]> {
     (start > 0 || before.len() == pos).then(|| &body[start..])
 }
 
-/// Is the byte before `pos` printable text on the same line (the candidate sits inside
-/// a line of text)? A NUL, another control byte or a non-ASCII byte before it is taken
-/// for the end of whatever came before (slack, another file): a file may start there.
+/// Does the candidate sit inside a line of text: is everything from the line's start
+/// (the previous newline, or as far back as [`MAX_LINE`]) up to `pos` text? A NUL,
+/// another control byte or any junk on the way means whatever came before (slack,
+/// another file, random bytes) ended there and a file may start at `pos`.
 fn inside_a_line(data: &[u8], pos: usize) -> bool {
-    pos > 0
-        && data
-            .get(pos - 1)
-            .is_some_and(|&c| (0x20..0x7F).contains(&c) || c == b'\t')
+    let from = pos.saturating_sub(MAX_LINE);
+    let Some(before) = data.get(from..pos) else {
+        return false;
+    };
+    if before.is_empty() {
+        return false;
+    }
+    for &c in before.iter().rev() {
+        match c {
+            b'\n' => return true,
+            0x20..=0x7E | b'\t' | b'\r' | 0x80..=0xFF => {}
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// Look-back for an EML candidate at `data[pos]`: true when it is not the first line of
