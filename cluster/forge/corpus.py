@@ -22,10 +22,11 @@ import math
 import random
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from cluster.forge import files, samples
 from cluster.forge.fragments import CLUSTER, bifragment
+from cluster.forge.image import Writer
 
 SECTOR = 512
 KEY_VERSION = 1
@@ -153,24 +154,6 @@ def _published(rng: random.Random, mine: list[samples.Sample]) -> Made:
     return s.subtype, s.data, s.source
 
 
-class _Writer:
-    """Sequential writer that hashes what it writes and fills gaps in bounded chunks."""
-
-    def __init__(self, out: BinaryIO, rng: random.Random) -> None:
-        self.out, self.rng, self.pos, self.sha256 = out, rng, 0, hashlib.sha256()
-
-    def write(self, data: bytes) -> None:
-        self.out.write(data)
-        self.sha256.update(data)
-        self.pos += len(data)
-
-    def fill(self, n: int, context: str) -> None:
-        while n > 0:
-            step = min(n, 1 << 20)
-            self.write(self.rng.randbytes(step) if context == "random" else bytes(step))
-            n -= step
-
-
 def _target(rng: random.Random, kind: str, image_size: int) -> int:
     if kind in LARGE_KINDS and rng.random() < LARGE_RATE:
         lo, hi = LARGE
@@ -214,7 +197,7 @@ def forge_corpus(
     path = Path(path)
     items: list[dict[str, Any]] = []
     with open(path, "wb") as out:
-        w = _Writer(out, rng)
+        w = Writer(out, rng)
         w.fill(64 * 1024, "zeros")  # where a partition table would be
         after_truncated = False
         while True:

@@ -23,7 +23,7 @@ KIND_WEIGHTS = {"jpeg": 4, "png": 3, "pdf": 2, "zip": 2, "email": 2, "url": 2}
 TRUNCATE_RATE = 0.12
 
 
-class _Writer:
+class Writer:
     """Sequential writer that hashes what it writes and fills gaps in bounded chunks."""
 
     def __init__(self, out: BinaryIO, rng: random.Random) -> None:
@@ -50,7 +50,7 @@ def forge_image(path: str | Path, size: int, seed: int = 1) -> dict[str, Any]:
     items: list[dict[str, Any]] = []
     kinds, weights = zip(*KIND_WEIGHTS.items(), strict=True)
     with open(path, "wb") as out:
-        w = _Writer(out, rng)
+        w = Writer(out, rng)
         w.fill(64 * 1024, "zeros")  # where a partition table would be
         while True:
             kind = rng.choices(kinds, weights)[0]

@@ -771,40 +771,10 @@ def elf(rng: Random, target: int) -> Generated:
     ident = b"\x7fELF" + bytes([2 if is64 else 1, 1 if e == "<" else 2, 1, 0]) + bytes(8)
     entry = 0x400000 + sections[0][0] if is64 else 0x8048000 + sections[0][0]
     phoff = ehsize if phnum else 0
-    if is64:
-        head = ident + struct.pack(
-            f"{e}HHIQQQIHHHHHH",
-            etype,
-            machine,
-            1,
-            entry,
-            phoff,
-            shoff,
-            0,
-            ehsize,
-            phentsize,
-            phnum,
-            shentsize,
-            shnum,
-            shnum - 1,
-        )
-    else:
-        head = ident + struct.pack(
-            f"{e}HHIIIIIHHHHHH",
-            etype,
-            machine,
-            1,
-            entry,
-            phoff,
-            shoff,
-            0,
-            ehsize,
-            phentsize,
-            phnum,
-            shentsize,
-            shnum,
-            shnum - 1,
-        )
+    # The 64-bit header widens entry, phoff and shoff; the fields are the same.
+    fmt = f"{e}HHIQQQIHHHHHH" if is64 else f"{e}HHIIIIIHHHHHH"
+    fields = (etype, machine, 1, entry, phoff, shoff, 0, ehsize, phentsize, phnum, shentsize, shnum, shnum - 1)
+    head = ident + struct.pack(fmt, *fields)
     out[:ehsize] = head
     for i in range(phnum):  # PT_LOAD of text+rodata, PT_LOAD of data
         off, size = (0, sections[1][0] + sections[1][1]) if i == 0 else sections[2][:2]

@@ -7,10 +7,12 @@
 //! copies must never come back Complete; random bytes, with or without the signatures
 //! planted in them, must yield no file of these types.
 
-use _native::carve::{Carver, FileType, Found, Probe, Status};
+use _native::carve::{Carver, FileType, Found, Status};
 use _native::noise::noise;
-use std::path::PathBuf;
 use std::process::Command;
+
+mod common;
+use common::read;
 
 const OURS: [FileType; 6] = [
     FileType::Zip,
@@ -20,17 +22,6 @@ const OURS: [FileType; 6] = [
     FileType::Pdf,
     FileType::Ole,
 ];
-
-fn testdata(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/testdata")
-        .join(rel)
-}
-
-fn read(rel: &str) -> Vec<u8> {
-    std::fs::read(testdata(rel))
-        .unwrap_or_else(|e| panic!("{rel}: {e} (is ../shared beside the repository?)"))
-}
 
 /// Bytes a Python 3 script writes to stdout (the standard library only).
 fn python(script: &str) -> Vec<u8> {
@@ -78,34 +69,6 @@ fn carves_of(image: &[u8], kind: FileType) -> Vec<(usize, Found)> {
         .filter(|c| c.1 == kind)
         .map(|c| (c.0, c.2))
         .collect()
-}
-
-/// Scan in windows of `window` owned bytes plus `overlap`, re-reading NeedMore hits from
-/// their header up to the type's cap as a caller would.
-fn scan_windowed(image: &[u8], window: usize, overlap: usize) -> Vec<(usize, FileType, Found)> {
-    let mut carver = Carver::new();
-    carver.only(&OURS);
-    let mut found = Vec::new();
-    let mut start = 0;
-    while start < image.len() {
-        let end = (start + window + overlap).min(image.len());
-        let owned = window.min(image.len() - start);
-        for hit in carver.scan(&image[start..end], start as u64, owned, end == image.len()) {
-            let at = hit.offset as usize;
-            let outcome = match hit.outcome {
-                Probe::NeedMore => {
-                    let stop = (at + carver.max_len(hit.kind)).min(image.len());
-                    carver.carve_at(&image[at..stop], hit.kind, stop == image.len())
-                }
-                other => other,
-            };
-            if let Probe::Found(f) = outcome {
-                found.push((at, hit.kind, f));
-            }
-        }
-        start += window;
-    }
-    found
 }
 
 struct Planted {
@@ -1585,4 +1548,11 @@ fn signatures_planted_in_noise_make_no_complete_carves() {
     // And so when the image is scanned in windows (the re-read path).
     let windowed = scan_windowed(&image, 1 << 16, 0);
     assert!(windowed.iter().all(|f| f.2.status != Status::Complete));
+}
+
+/// Our types' carves, scanned window by window (see `common::scan_windowed`).
+fn scan_windowed(image: &[u8], window: usize, overlap: usize) -> Vec<(usize, FileType, Found)> {
+    let mut carver = Carver::new();
+    carver.only(&OURS);
+    common::scan_windowed(&carver, image, window, overlap)
 }

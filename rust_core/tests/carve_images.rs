@@ -6,7 +6,9 @@
 
 use _native::carve::{Carver, FileType, Probe, Status};
 use _native::noise::noise;
-use std::path::PathBuf;
+
+mod common;
+use common::read;
 
 const OURS: [FileType; 6] = [
     FileType::Jpeg,
@@ -16,17 +18,6 @@ const OURS: [FileType; 6] = [
     FileType::Tiff,
     FileType::Riff,
 ];
-
-fn testdata(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/testdata")
-        .join(rel)
-}
-
-fn read(rel: &str) -> Vec<u8> {
-    std::fs::read(testdata(rel))
-        .unwrap_or_else(|e| panic!("{rel}: {e} (is ../shared beside the repository?)"))
-}
 
 // ---------------------------------------------------------------------------------------
 // Files built by hand from the specifications.
@@ -375,39 +366,20 @@ struct Carve {
     subtype: Option<&'static str>,
 }
 
-/// Every carve of our types in `image`, scanned in windows of `window` bytes plus
-/// `overlap`, re-reading `NeedMore` hits from their header as a caller would.
+/// Every carve of our types in `image`, scanned window by window (see
+/// `common::scan_windowed`).
 fn scan_windowed(carver: &Carver, image: &[u8], window: usize, overlap: usize) -> Vec<Carve> {
-    let mut found = Vec::new();
-    let mut start = 0;
-    while start < image.len() {
-        let end = (start + window + overlap).min(image.len());
-        let owned = window.min(image.len() - start);
-        for hit in carver.scan(&image[start..end], start as u64, owned, end == image.len()) {
-            if !OURS.contains(&hit.kind) {
-                continue;
-            }
-            let at = hit.offset as usize;
-            let outcome = match hit.outcome {
-                Probe::NeedMore => {
-                    let stop = (at + carver.max_len(hit.kind)).min(image.len());
-                    carver.carve_at(&image[at..stop], hit.kind, stop == image.len())
-                }
-                other => other,
-            };
-            if let Probe::Found(f) = outcome {
-                found.push(Carve {
-                    offset: at,
-                    kind: hit.kind,
-                    len: f.len,
-                    status: f.status,
-                    subtype: f.subtype,
-                });
-            }
-        }
-        start += window;
-    }
-    found
+    common::scan_windowed(carver, image, window, overlap)
+        .into_iter()
+        .filter(|(_, kind, _)| OURS.contains(kind))
+        .map(|(offset, kind, f)| Carve {
+            offset,
+            kind,
+            len: f.len,
+            status: f.status,
+            subtype: f.subtype,
+        })
+        .collect()
 }
 
 fn scan_all(image: &[u8]) -> Vec<Carve> {

@@ -7,9 +7,11 @@
 
 use _native::carve::{Carver, FileType, Found, Probe, Status};
 use _native::noise::noise;
-use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+mod common;
+use common::{read, scan_windowed};
 
 const KINDS: [FileType; 5] = [
     FileType::Mp4,
@@ -19,52 +21,10 @@ const KINDS: [FileType; 5] = [
     FileType::Sqlite,
 ];
 
-fn testdata(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/testdata")
-        .join(rel)
-}
-
-fn read(rel: &str) -> Vec<u8> {
-    std::fs::read(testdata(rel))
-        .unwrap_or_else(|e| panic!("{rel}: {e} (is ../shared beside the repository?)"))
-}
-
 fn carver() -> Carver {
     let mut c = Carver::new();
     c.only(&KINDS);
     c
-}
-
-/// Scan `image` in windows of `window` bytes (plus overlap), re-reading NeedMore hits
-/// from their header as a caller would.
-fn scan_windowed(
-    carver: &Carver,
-    image: &[u8],
-    window: usize,
-    overlap: usize,
-) -> Vec<(usize, FileType, Found)> {
-    let mut found = Vec::new();
-    let mut start = 0;
-    while start < image.len() {
-        let end = (start + window + overlap).min(image.len());
-        let owned = window.min(image.len() - start);
-        for hit in carver.scan(&image[start..end], start as u64, owned, end == image.len()) {
-            let at = hit.offset as usize;
-            let outcome = match hit.outcome {
-                Probe::NeedMore => {
-                    let stop = (at + carver.max_len(hit.kind)).min(image.len());
-                    carver.carve_at(&image[at..stop], hit.kind, stop == image.len())
-                }
-                other => other,
-            };
-            if let Probe::Found(f) = outcome {
-                found.push((at, hit.kind, f));
-            }
-        }
-        start += window;
-    }
-    found
 }
 
 /// The carve of `kind` at `at` in `data` (scanned whole), which must exist.

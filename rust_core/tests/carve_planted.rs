@@ -5,18 +5,9 @@
 
 use _native::carve::{Carver, FileType, Probe, Status};
 use _native::noise::noise;
-use std::path::PathBuf;
 
-fn testdata(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/testdata")
-        .join(rel)
-}
-
-fn read(rel: &str) -> Vec<u8> {
-    std::fs::read(testdata(rel))
-        .unwrap_or_else(|e| panic!("{rel}: {e} (is ../shared beside the repository?)"))
-}
+mod common;
+use common::{read, testdata};
 
 /// A one-page PDF whose startxref is the real offset of its xref table.
 fn tiny_pdf() -> Vec<u8> {
@@ -106,35 +97,17 @@ fn planted_image() -> (Vec<u8>, Vec<Planted>) {
     (image, planted)
 }
 
-/// Scan `image` in windows of `window` bytes (plus overlap), re-reading NeedMore hits
-/// from their header as a caller would.
+/// (offset, length, type, status) of each carve, scanned window by window.
 fn scan_windowed(
     carver: &Carver,
     image: &[u8],
     window: usize,
     overlap: usize,
 ) -> Vec<(usize, usize, FileType, Status)> {
-    let mut found = Vec::new();
-    let mut start = 0;
-    while start < image.len() {
-        let end = (start + window + overlap).min(image.len());
-        let owned = window.min(image.len() - start);
-        for hit in carver.scan(&image[start..end], start as u64, owned, end == image.len()) {
-            let at = hit.offset as usize;
-            let outcome = match hit.outcome {
-                Probe::NeedMore => {
-                    let stop = (at + carver.max_len(hit.kind)).min(image.len());
-                    carver.carve_at(&image[at..stop], hit.kind, stop == image.len())
-                }
-                other => other,
-            };
-            if let Probe::Found(f) = outcome {
-                found.push((at, f.len, hit.kind, f.status));
-            }
-        }
-        start += window;
-    }
-    found
+    common::scan_windowed(carver, image, window, overlap)
+        .into_iter()
+        .map(|(at, kind, f)| (at, f.len, kind, f.status))
+        .collect()
 }
 
 #[test]

@@ -7,7 +7,9 @@
 
 use _native::carve::{Carver, FileType, Found, Probe, Status};
 use _native::noise::noise;
-use std::path::PathBuf;
+
+mod common;
+use common::{read, scan_windowed};
 
 const MY_TYPES: [FileType; 6] = [
     FileType::Evtx,
@@ -17,17 +19,6 @@ const MY_TYPES: [FileType; 6] = [
     FileType::Eml,
     FileType::Html,
 ];
-
-fn testdata(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/testdata")
-        .join(rel)
-}
-
-fn read(rel: &str) -> Vec<u8> {
-    std::fs::read(testdata(rel))
-        .unwrap_or_else(|e| panic!("{rel}: {e} (is ../shared beside the repository?)"))
-}
 
 fn put_u16(b: &mut [u8], at: usize, v: u16) {
     b[at..at + 2].copy_from_slice(&v.to_le_bytes());
@@ -480,37 +471,6 @@ fn found_at(data: &[u8], at: usize, kind: FileType) -> Option<Found> {
         .into_iter()
         .find(|h| h.0 == at && h.1 == kind)
         .and_then(|h| h.2.found().copied())
-}
-
-/// Scan `image` in windows of `window` bytes (plus overlap), re-reading NeedMore hits
-/// from their header as a caller would.
-fn scan_windowed(
-    carver: &Carver,
-    image: &[u8],
-    window: usize,
-    overlap: usize,
-) -> Vec<(usize, FileType, Found)> {
-    let mut found = Vec::new();
-    let mut start = 0;
-    while start < image.len() {
-        let end = (start + window + overlap).min(image.len());
-        let owned = window.min(image.len() - start);
-        for hit in carver.scan(&image[start..end], start as u64, owned, end == image.len()) {
-            let at = hit.offset as usize;
-            let outcome = match hit.outcome {
-                Probe::NeedMore => {
-                    let stop = (at + carver.max_len(hit.kind)).min(image.len());
-                    carver.carve_at(&image[at..stop], hit.kind, stop == image.len())
-                }
-                other => other,
-            };
-            if let Probe::Found(f) = outcome {
-                found.push((at, hit.kind, f));
-            }
-        }
-        start += window;
-    }
-    found
 }
 
 /// What a mail file is planted after: a blank line. The scanner looks back from a

@@ -9,7 +9,7 @@
 //! try first walks a short tail and only grows it while the walker asks for more.
 
 use super::kinds::FileType;
-use super::{le_u32, Found, Probe, Status};
+use super::{le_u32, pdf, Found, Probe, Status};
 use memchr::memmem;
 
 /// How far to look for the second fragment, and in what units.
@@ -168,7 +168,7 @@ fn recorded_shifts(kind: FileType, data: &[u8], valid: usize, search: GapSearch)
                 .map(|k| k + from)
                 .take(64)
             {
-                let Some(n) = number_after(data, k + 9) else {
+                let Some(n) = pdf::number_at(data, k + 9) else {
                     continue;
                 };
                 let mut gap = search.block;
@@ -186,20 +186,6 @@ fn recorded_shifts(kind: FileType, data: &[u8], valid: usize, search: GapSearch)
     out.retain(|s| s % search.block == 0 && *s <= search.max_gap);
     out.dedup();
     out
-}
-
-/// The decimal number after optional whitespace at `data[at..]`.
-fn number_after(data: &[u8], at: usize) -> Option<usize> {
-    let rest = data.get(at..)?;
-    let start = rest.iter().position(|b| !b.is_ascii_whitespace())?;
-    let digits = rest[start..].iter().take_while(|b| b.is_ascii_digit()).take(12);
-    let mut n: usize = 0;
-    let mut any = false;
-    for d in digits {
-        n = n.checked_mul(10)?.checked_add((d - b'0') as usize)?;
-        any = true;
-    }
-    any.then_some(n)
 }
 
 /// Walk `data[..cut] ++ data[c..]`, growing the tail while the walker wants more.
@@ -238,58 +224,9 @@ fn seam_holds(kind: FileType, file: &[u8]) -> bool {
     if kind != FileType::Pdf {
         return true;
     }
-    let Some(k) = memmem::rfind(file, b"startxref") else {
-        return false;
-    };
-    let Some(xref) = number_after(file, k + 9) else {
-        return false;
-    };
-    let Some(table) = file.get(xref..).filter(|t| t.starts_with(b"xref")) else {
-        return false; // a cross-reference stream: not checked, so the seam is not pinned
-    };
-    let mut lines = table.split(|&b| b == b'\n').skip(1);
-    let mut checked = 0;
-    while let Some(header) = lines.next() {
-        let mut fields = header
-            .split(|b| b.is_ascii_whitespace())
-            .filter(|f| !f.is_empty());
-        let (Some(first), Some(count), None) = (fields.next(), fields.next(), fields.next()) else {
-            break; // "trailer" or the end of the subsections
-        };
-        let (Some(_), Some(count)) = (parse(first), parse(count)) else {
-            break;
-        };
-        for _ in 0..count {
-            let Some(entry) = lines.next() else { return false };
-            let mut parts = entry.split(|b| b.is_ascii_whitespace()).filter(|f| !f.is_empty());
-            let (Some(offset), Some(_), Some(kind)) = (parts.next(), parts.next(), parts.next()) else {
-                return false;
-            };
-            if kind == b"n" {
-                let Some(at) = parse(offset) else { return false };
-                if !starts_object(file.get(at..).unwrap_or_default()) {
-                    return false;
-                }
-                checked += 1;
-            }
-        }
-    }
-    checked > 0
-}
-
-fn parse(digits: &[u8]) -> Option<usize> {
-    if digits.is_empty() || digits.len() > 12 || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    std::str::from_utf8(digits).ok()?.parse().ok()
-}
-
-/// `N G obj` at the start of `at`.
-fn starts_object(at: &[u8]) -> bool {
-    let head = &at[..at.len().min(32)];
-    let mut parts = head.split(|b| b.is_ascii_whitespace()).filter(|p| !p.is_empty());
-    let number = |p: Option<&[u8]>| p.is_some_and(|p| !p.is_empty() && p.iter().all(u8::is_ascii_digit));
-    number(parts.next()) && number(parts.next()) && parts.next().is_some_and(|p| p.starts_with(b"obj"))
+    let xref = memmem::rfind(file, b"startxref").and_then(|k| pdf::number_at(file, k + 9));
+    // A cross-reference stream is not checked, so it does not pin the seam.
+    xref.is_some_and(|x| pdf::xref_entries_agree(file, x, usize::MAX) == Some(true))
 }
 
 /// The buffer a seam is walked in; the first fragment is copied once per cut, and only

@@ -67,7 +67,10 @@ pub(super) fn probe(data: &[u8], at_eof: bool, max_len: usize) -> Probe {
             Update::Missing => return Probe::Found(Found::truncated(rev.end, None, 60)),
         }
     }
-    let confidence = match (rev.linearized, xref_entries_agree(region, rev.startxref)) {
+    let confidence = match (
+        rev.linearized,
+        xref_entries_agree(region, rev.startxref, XREF_CHECKS),
+    ) {
         (true, Some(false)) | (false, Some(false)) => 70,
         (true, _) | (false, Some(true)) => 95,
         (false, None) => 90,
@@ -168,7 +171,7 @@ fn is_xref_section(at: &[u8]) -> bool {
 }
 
 /// A decimal number after optional whitespace at `data[at]`.
-fn number_at(data: &[u8], at: usize) -> Option<usize> {
+pub(super) fn number_at(data: &[u8], at: usize) -> Option<usize> {
     let rest = data.get(at..)?;
     let skip = rest.iter().take_while(|b| b.is_ascii_whitespace()).count();
     let digits = rest[skip..].iter().take_while(|b| b.is_ascii_digit()).count();
@@ -284,9 +287,9 @@ fn prev_of(data: &[u8], sx: usize, eof: usize) -> Option<usize> {
     number_at(section, p + 5)
 }
 
-/// Do the first entries of the cross-reference table at `sx` point at their objects?
-/// None when the section is a stream or not laid out in 20-byte entries.
-fn xref_entries_agree(data: &[u8], sx: usize) -> Option<bool> {
+/// Do the first `limit` entries of the cross-reference table at `sx` point at their
+/// objects? None when the section is a stream or not laid out in 20-byte entries.
+pub(super) fn xref_entries_agree(data: &[u8], sx: usize, limit: usize) -> Option<bool> {
     let at = data.get(sx..)?;
     if !at.starts_with(b"xref") {
         return None;
@@ -299,7 +302,7 @@ fn xref_entries_agree(data: &[u8], sx: usize) -> Option<bool> {
     pos += at[pos..].iter().take_while(|b| b.is_ascii_digit()).count();
     pos = skip_ws(at, pos);
     let mut checked = 0;
-    for i in 0..count.min(XREF_CHECKS) {
+    for i in 0..count.min(limit) {
         let entry = at.get(pos + 20 * i..pos + 20 * i + 20)?;
         if entry[10] != b' ' || entry[16] != b' ' {
             return None;
