@@ -4,6 +4,7 @@
 //! `python/` and is compiled only with the `python` feature (what maturin builds).
 
 pub mod carve;
+pub mod features;
 pub mod hashing;
 pub mod hashset;
 #[doc(hidden)]

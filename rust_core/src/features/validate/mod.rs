@@ -1,0 +1,1 @@
+//! Checksums and structure checks for feature values, each against its published specification.
