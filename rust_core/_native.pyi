@@ -85,6 +85,30 @@ class Carver:
     ) -> Carve | None:
         """A file whose walk broke after valid bytes, put back from two block-aligned fragments."""
 
+class Feature:
+    """One feature: offset absolute in the image, length in image bytes."""
+
+    kind: str
+    offset: int
+    length: int
+    value: str
+    valid: bool
+    encoding: Literal["ascii", "utf16le"]
+    context: str
+
+class FeatureScanner:
+    """E-mail, URL, card, IBAN, wallet, seed-phrase and key features in one pass."""
+
+    def __init__(self, kinds: list[str] | None = None, invalid: bool = False) -> None: ...
+    @staticmethod
+    def all_kinds() -> list[str]: ...
+    @staticmethod
+    def sensitive_kinds() -> list[str]: ...
+    @staticmethod
+    def checksummed_kinds() -> list[str]: ...
+    def scan(self, data: Buffer, base: int = 0, owned_len: int | None = None, lead: int = 0) -> list[Feature]:
+        """Features starting in data[lead:lead + owned_len]; data[lead] is image offset base."""
+
 HashAlgorithm = Literal["md5", "sha1", "sha256"]
 
 class HashSetStats(TypedDict):

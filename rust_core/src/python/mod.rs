@@ -3,6 +3,7 @@
 mod buffer;
 mod carver;
 mod errors;
+mod features;
 mod hasher;
 mod hashset;
 mod similarity;
@@ -16,6 +17,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<hasher::Hasher>()?;
     m.add_class::<carver::Carver>()?;
     m.add_class::<carver::Carve>()?;
+    m.add_class::<features::FeatureScanner>()?;
+    m.add_class::<features::Feature>()?;
     m.add_function(wrap_pyfunction!(hasher::digest, m)?)?;
     m.add_class::<hashset::PyHashSet>()?;
     m.add_class::<hashset::PyHashSetBuilder>()?;

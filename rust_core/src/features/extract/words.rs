@@ -1,0 +1,242 @@
+//! The word pass: one walk over a run's words (maximal runs of letters and digits) that
+//! hands each word to the kinds that start with a word: numbers (IPv4, cards, telephones),
+//! IBANs, wallet addresses and BIP-39 phrases.
+
+use super::chars::{all, at, is, span, string, ALNUM, BASE58, DIGIT, HEX, LOWER, UPPER};
+use super::numbers;
+use super::Sink;
+use crate::features::kind::Kind;
+use crate::features::validate::{bip39, crypto, eip55, iban, monero};
+
+pub fn find(text: &[u8], sink: &mut Sink) {
+    let numbers = sink.kinds.any(&[Kind::Ipv4, Kind::Ccn, Kind::Telephone]);
+    let wallets = sink.kinds.any(&[
+        Kind::Bitcoin,
+        Kind::Litecoin,
+        Kind::Tron,
+        Kind::Monero,
+        Kind::Ethereum,
+    ]);
+    let ibans = sink.wants(Kind::Iban);
+    let mut phrase = sink.wants(Kind::Bip39).then(Phrase::default);
+    let mut skip_until = 0; // words inside a number already reported are not numbers themselves
+    let mut i = 0;
+    while i < text.len() {
+        let b = text[i];
+        if !is(b, ALNUM) {
+            if b == b'+' && i >= skip_until && sink.wants(Kind::Telephone) && is(at(text, i + 1), DIGIT) {
+                if let Some(end) = numbers::international(text, i) {
+                    sink.push(Kind::Telephone, i, end, string(&text[i..end]), true);
+                    skip_until = end;
+                }
+            }
+            i += 1;
+            continue;
+        }
+        let s = i;
+        let e = s + span(text, s, ALNUM);
+        let word = &text[s..e];
+        if let Some(p) = phrase.as_mut() {
+            p.word(text, s, e, sink);
+        }
+        if s >= skip_until {
+            if numbers && is(b, DIGIT) {
+                if let Some(end) = number(text, s, e, sink) {
+                    skip_until = end;
+                }
+            } else if ibans && is(b, UPPER) {
+                if let Some(end) = iban_at(text, s, e, sink) {
+                    skip_until = end;
+                }
+            }
+        }
+        if wallets && word.len() >= 25 {
+            wallet(word, s, e, sink);
+        }
+        i = e;
+    }
+    if let Some(p) = phrase.as_mut() {
+        p.flush(sink);
+    }
+}
+
+/// An IPv4 address, card number or North American telephone number starting at digit word s..e.
+fn number(text: &[u8], s: usize, e: usize, sink: &mut Sink) -> Option<usize> {
+    if sink.wants(Kind::Ipv4) && at(text, e) == b'.' {
+        if let Some(end) = numbers::ipv4(text, s) {
+            sink.push(Kind::Ipv4, s, end, string(&text[s..end]), true);
+            return Some(end);
+        }
+    }
+    if sink.wants(Kind::Ccn) && e - s >= 4 {
+        if let Some((end, digits, valid)) = numbers::ccn(text, s) {
+            sink.push(Kind::Ccn, s, end, digits, valid);
+            return Some(end);
+        }
+    }
+    if sink.wants(Kind::Telephone) && e - s == 3 {
+        if let Some((start, end)) = numbers::north_american(text, s) {
+            sink.push(Kind::Telephone, start, end, string(&text[start..end]), true);
+            return Some(end);
+        }
+    }
+    None
+}
+
+/// An IBAN starting at word s..e: one word of 15..=34 characters, or groups of four split by
+/// single spaces (the last group shorter), read as far as the checksum holds.
+fn iban_at(text: &[u8], s: usize, e: usize, sink: &mut Sink) -> Option<usize> {
+    let word = &text[s..e];
+    let looks = word.len() >= 4
+        && is(word[0], UPPER)
+        && is(word[1], UPPER)
+        && is(word[2], DIGIT)
+        && is(word[3], DIGIT)
+        && all(word, UPPER | DIGIT);
+    if !looks {
+        return None;
+    }
+    if word.len() >= 15 {
+        if word.len() > 34 {
+            return None;
+        }
+        sink.push(Kind::Iban, s, e, string(word), iban::valid(word));
+        return Some(e);
+    }
+    if word.len() != 4 {
+        return None;
+    }
+    let mut value = word.to_vec();
+    let mut end = e;
+    let mut best: Option<(usize, Vec<u8>, bool)> = None;
+    while value.len() < 34 && at(text, end) == b' ' && is(at(text, end + 1), UPPER | DIGIT) {
+        let g = span(text, end + 1, ALNUM);
+        let group = &text[end + 1..end + 1 + g];
+        if g > 4 || !all(group, UPPER | DIGIT) {
+            break;
+        }
+        value.extend_from_slice(group);
+        end += 1 + g;
+        if value.len() >= 15 {
+            let valid = iban::valid(&value);
+            if valid || best.as_ref().is_none_or(|b| !b.2) {
+                best = Some((end, value.clone(), valid));
+            }
+            if valid {
+                break;
+            }
+        }
+        if g < 4 {
+            break;
+        }
+    }
+    let (end, value, valid) = best?;
+    sink.push(Kind::Iban, s, end, string(&value), valid);
+    Some(end)
+}
+
+/// A wallet address: Ethereum `0x`+40 hex, bech32 `bc1`/`ltc1`, Monero, or base58check.
+fn wallet(word: &[u8], s: usize, e: usize, sink: &mut Sink) {
+    let found = if word.len() == 42 && (word.starts_with(b"0x") || word.starts_with(b"0X")) {
+        if !all(&word[2..], HEX) {
+            return;
+        }
+        Some((Kind::Ethereum, matches!(eip55::check(word), eip55::Eip55::Valid)))
+    } else if starts_bech32(word) {
+        crypto::classify_bech32(word).and_then(|(coin, valid)| Kind::from_name(coin).map(|k| (k, valid)))
+    } else if !all(word, BASE58) {
+        return;
+    } else if (word.len() == 95 || word.len() == 106) && matches!(word[0], b'4' | b'8') {
+        Some((Kind::Monero, monero::valid(word)))
+    } else if word.len() <= 35 {
+        crypto::classify_base58(word).and_then(|(coin, valid)| Kind::from_name(coin).map(|k| (k, valid)))
+    } else {
+        None
+    };
+    if let Some((kind, valid)) = found {
+        sink.push(kind, s, e, string(word), valid);
+    }
+}
+
+fn starts_bech32(word: &[u8]) -> bool {
+    let p = |prefix: &[u8]| word.len() > prefix.len() && word[..prefix.len()].eq_ignore_ascii_case(prefix);
+    p(b"bc1") || p(b"ltc1")
+}
+
+/// Consecutive BIP-39 words joined by single spaces, judged when the sequence ends.
+#[derive(Default)]
+struct Phrase {
+    words: Vec<(usize, usize, u16)>,
+    text_end: usize,
+    value: Vec<u8>,
+}
+
+const PHRASE_LENGTHS: [usize; 5] = [24, 21, 18, 15, 12];
+
+impl Phrase {
+    fn word(&mut self, text: &[u8], s: usize, e: usize, sink: &mut Sink) {
+        let word = &text[s..e];
+        let index = if (3..=8).contains(&word.len()) && all(word, LOWER) {
+            bip39::word_index(word)
+        } else {
+            None
+        };
+        let joined = self
+            .words
+            .last()
+            .is_some_and(|&(_, last_end, _)| s == last_end + 1 && text[last_end] == b' ');
+        if !joined || index.is_none() {
+            self.flush(sink);
+        }
+        if let Some(ix) = index {
+            if self.words.is_empty() {
+                self.value.clear();
+            } else {
+                self.value.push(b' ');
+            }
+            self.value.extend_from_slice(word);
+            self.words.push((s, e, ix));
+            self.text_end = e;
+        }
+    }
+
+    /// A sequence of a phrase's length is judged whole; a longer or odd one by its longest
+    /// valid prefix or suffix (never inner windows: each one has a 1-in-16 chance of a
+    /// checksum that holds by accident).
+    fn flush(&mut self, sink: &mut Sink) {
+        let n = self.words.len();
+        if n >= 12 {
+            if PHRASE_LENGTHS.contains(&n) {
+                let indices: Vec<u16> = self.words.iter().map(|w| w.2).collect();
+                let value = string(&self.value);
+                sink.push(
+                    Kind::Bip39,
+                    self.words[0].0,
+                    self.text_end,
+                    value,
+                    bip39::valid(&indices),
+                );
+            } else {
+                self.sub_phrase(sink);
+            }
+        }
+        self.words.clear();
+    }
+
+    fn sub_phrase(&self, sink: &mut Sink) {
+        let n = self.words.len();
+        for len in PHRASE_LENGTHS.into_iter().filter(|&l| l < n) {
+            for from in [0, n - len] {
+                let window = &self.words[from..from + len];
+                let indices: Vec<u16> = window.iter().map(|w| w.2).collect();
+                if bip39::valid(&indices) {
+                    let (start, end) = (window[0].0, window[len - 1].1);
+                    let first = self.words[0].0;
+                    let value = string(&self.value[start - first..end - first]);
+                    sink.push(Kind::Bip39, start, end, value, true);
+                    return;
+                }
+            }
+        }
+    }
+}
