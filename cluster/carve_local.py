@@ -16,16 +16,15 @@ import os
 import time
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import rust_core
+from cluster.local_pool import in_order, prepare_output
 from cluster.planning import plan_segments
 from workers.carve_links import ParentLinker, carve_order
 from workers.carving import Segment, carve_fields, carve_segment
-from workers.evidence import EvidenceError
 from workers.files import unallocated_ranges
 from workers.images import open_image
 
@@ -91,12 +90,6 @@ def _carve_one(image: str, out: str, options: CarveOptions, seg: Segment) -> lis
     return rows
 
 
-def _prepare_output(out: Path) -> None:
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise EvidenceError(f"{out}: output folder exists and is not empty (carved files are never overwritten)")
-    out.mkdir(parents=True, exist_ok=True)
-
-
 def _segments(image: str, options: CarveOptions, warnings: list[str]) -> tuple[list[Segment], int]:
     with open_image(image) as img:
         ref = img.ref()
@@ -109,18 +102,13 @@ def _segments(image: str, options: CarveOptions, warnings: list[str]) -> tuple[l
 
 def _results(image: str, out: Path, options: CarveOptions, segments: list[Segment]) -> Iterator[list[dict[str, Any]]]:
     """Each segment's rows, in image order, carved by `options.jobs` processes."""
-    carve = functools.partial(_carve_one, image, str(out), options)
-    if options.jobs <= 1:
-        yield from map(carve, segments)
-        return
-    with ProcessPoolExecutor(max_workers=options.jobs) as pool:
-        yield from pool.map(carve, segments)
+    yield from in_order(functools.partial(_carve_one, image, str(out), options), segments, options.jobs)
 
 
 def carve_image(image: str, out: Path, options: CarveOptions) -> dict[str, Any]:
     """Carve `image` into `out`; returns the summary also written to out/summary.json."""
     started = time.monotonic()
-    _prepare_output(out)
+    prepare_output(out, "carved files")
     warnings: list[str] = []
     segments, size = _segments(image, options, warnings)
     linker = ParentLinker()

@@ -1,0 +1,161 @@
+"""Feature scanning of a segment's window: what the Rust scanner finds, as rows and histograms.
+
+The window a segment reads for carving (a lead before it, an overlap after it) is scanned
+once more for features; a hit belongs to the segment whose owned range holds its first
+byte, so overlapping windows never report one twice. Hits inside a carved file carry the
+file's digest and their offset in it, so an examiner sees where in which file a value lies.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+import rust_core
+
+SENSITIVE = frozenset(rust_core.FeatureScanner.sensitive_kinds())
+KINDS = tuple(rust_core.FeatureScanner.all_kinds())
+# The longest feature (a private-key block) plus its context: the overlap a window needs.
+LONGEST = (64 << 10) + 32
+
+FEATURE_SCHEMA = pa.schema(
+    [
+        ("case", pa.string()),
+        ("job", pa.string()),
+        ("image_path", pa.string()),
+        ("image_index", pa.int32()),
+        ("offset", pa.uint64()),  # absolute in the image
+        ("length", pa.uint64()),  # bytes in the image (twice the characters for UTF-16LE)
+        ("kind", pa.string()),
+        ("value", pa.string()),  # in full, sensitive kinds too: views redact (see `redact`)
+        ("valid", pa.bool_()),
+        ("encoding", pa.string()),  # ascii / utf16le
+        ("context", pa.string()),
+        ("artifact_sha256", pa.string()),  # the carved file the hit lies in, innermost
+        ("artifact_offset", pa.uint64()),  # the hit's offset in that file
+        ("artifact_path", pa.string()),  # the file's forensic path: carved/<type>/<offset>
+    ]
+)
+
+HISTOGRAM_SCHEMA = pa.schema(
+    [("kind", pa.string()), ("value", pa.string()), ("count", pa.uint64()), ("utf16_count", pa.uint64())]
+)
+
+
+@functools.cache
+def scanner(kinds: tuple[str, ...] | None = None, invalid: bool = False) -> rust_core.FeatureScanner:
+    """One scanner per worker process and choice of kinds, reused by every window."""
+    return rust_core.FeatureScanner(kinds=list(kinds) if kinds else None, invalid=invalid)
+
+
+def redact(kind: str, value: str) -> str:
+    """What a default view shows of a sensitive value: enough to tell values apart, not to
+    use one. Card numbers keep the first six and last four digits, as card receipts do."""
+    if kind not in SENSITIVE:
+        return value
+    if kind == "ccn":
+        return value[:6] + "*" * (len(value) - 10) + value[-4:]
+    if kind == "bip39":
+        words = value.split()
+        return f"{words[0]} ... [{len(words)} words redacted]"
+    first_line = value.split("\n", 1)[0].rstrip("\r")
+    return f"{first_line} [{len(value)} bytes redacted]"
+
+
+@dataclass(frozen=True)
+class Located:
+    """A carved file's span in the image, for placing hits inside it."""
+
+    offset: int
+    length: int
+    sha256: str
+    path: str
+
+
+def locate(hit_offset: int, carves: Sequence[Located]) -> Located | None:
+    """The innermost (shortest) carved file containing `hit_offset`, if any."""
+    best = None
+    for c in carves:
+        if c.offset <= hit_offset < c.offset + c.length and (best is None or c.length < best.length):
+            best = c
+    return best
+
+
+def feature_rows(
+    hits: Iterable[rust_core.Feature], where: dict[str, Any], carves: Sequence[Located] = ()
+) -> list[dict[str, Any]]:
+    """Rows of FEATURE_SCHEMA for one window's hits; `where` names the case, job and image."""
+    rows = []
+    ordered = sorted(carves, key=lambda c: c.offset)
+    for h in hits:
+        inside = locate(h.offset, ordered) if ordered else None
+        rows.append(
+            {
+                **where,
+                "offset": h.offset,
+                "length": h.length,
+                "kind": h.kind,
+                "value": h.value,
+                "valid": h.valid,
+                "encoding": h.encoding,
+                "context": h.context,
+                "artifact_sha256": inside.sha256 if inside else None,
+                "artifact_offset": h.offset - inside.offset if inside else None,
+                "artifact_path": inside.path if inside else None,
+            }
+        )
+    return rows
+
+
+def rows_bytes(rows: list[dict[str, Any]], schema: pa.Schema = FEATURE_SCHEMA) -> bytes:
+    """Rows as one Parquet file (a segment's part, written once under a deterministic key)."""
+    sink = io.BytesIO()
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), sink, compression="zstd")
+    return sink.getvalue()
+
+
+class Histogram:
+    """Per-kind counts of each distinct value, the way bulk_extractor's histograms count:
+    all hits, and how many of them were UTF-16LE. Memory grows with distinct values, not hits."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, Counter[str]] = {}
+        self.utf16: dict[str, Counter[str]] = {}
+
+    def add(self, kind: str, value: str, encoding: str) -> None:
+        self.counts.setdefault(kind, Counter())[value] += 1
+        if encoding == "utf16le":
+            self.utf16.setdefault(kind, Counter())[value] += 1
+
+    def add_table(self, table: pa.Table) -> None:
+        for kind, value, encoding in zip(
+            table.column("kind").to_pylist(),
+            table.column("value").to_pylist(),
+            table.column("encoding").to_pylist(),
+            strict=True,
+        ):
+            self.add(kind, value, encoding)
+
+    def ranked(self, kind: str) -> list[tuple[str, int, int]]:
+        """(value, count, utf16 count), most frequent first, then by value."""
+        utf16 = self.utf16.get(kind, Counter())
+        items = sorted(self.counts.get(kind, Counter()).items(), key=lambda kv: (-kv[1], kv[0]))
+        return [(value, n, utf16[value]) for value, n in items]
+
+    def kinds(self) -> list[str]:
+        return sorted(self.counts)
+
+    def table(self) -> pa.Table:
+        rows = [
+            {"kind": kind, "value": value, "count": n, "utf16_count": u}
+            for kind in self.kinds()
+            for value, n, u in self.ranked(kind)
+        ]
+        return pa.Table.from_pylist(rows, schema=HISTOGRAM_SCHEMA)
