@@ -155,7 +155,9 @@ pub fn decode_utf16(run: &[u8], out: &mut Vec<u8>) {
 mod tests {
     use super::*;
 
-    fn naive(data: &[u8]) -> (Vec<(usize, usize)>, Vec<(usize, usize)>) {
+    type Spans = Vec<(usize, usize)>;
+
+    fn naive(data: &[u8]) -> (Spans, Spans) {
         let mut a = Vec::new();
         let mut i = 0;
         while i < data.len() {

@@ -67,5 +67,7 @@ pub fn extract(text: &[u8], kinds: Kinds, out: &mut Vec<Found>) {
     if sink.kinds.any(&[Kind::PgpPrivateKey, Kind::SshPrivateKey]) {
         keys::find(text, &mut sink);
     }
-    words::find(text, &mut sink);
+    if sink.kinds.any(&words::KINDS) {
+        words::find(text, &mut sink);
+    }
 }

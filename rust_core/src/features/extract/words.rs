@@ -8,6 +8,20 @@ use super::Sink;
 use crate::features::kind::Kind;
 use crate::features::validate::{bip39, crypto, eip55, iban, monero};
 
+/// The kinds found by the word pass.
+pub const KINDS: [Kind; 10] = [
+    Kind::Ipv4,
+    Kind::Ccn,
+    Kind::Telephone,
+    Kind::Iban,
+    Kind::Bitcoin,
+    Kind::Litecoin,
+    Kind::Tron,
+    Kind::Monero,
+    Kind::Ethereum,
+    Kind::Bip39,
+];
+
 pub fn find(text: &[u8], sink: &mut Sink) {
     let numbers = sink.kinds.any(&[Kind::Ipv4, Kind::Ccn, Kind::Telephone]);
     let wallets = sink.kinds.any(&[

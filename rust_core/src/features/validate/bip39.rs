@@ -33,22 +33,62 @@ pub fn word(index: u16) -> Option<&'static str> {
     ENGLISH.get(usize::from(start)..usize::from(start) + usize::from(len))
 }
 
-/// The index of an English BIP-39 word (lower case, as the list writes it), by binary search
-/// over the sorted list: eleven comparisons at most.
+/// The first four letters of a word (fewer for three-letter words) as one number: BIP-39
+/// chose its words so that these letters alone tell every word apart.
+const fn prefix(w: &[u8], start: usize, len: usize) -> u32 {
+    let mut key = 0u32;
+    let mut i = 0;
+    while i < 4 && i < len {
+        key |= (w[start + i] as u32) << (8 * i);
+        i += 1;
+    }
+    key
+}
+
+const SLOTS: usize = 4096;
+
+const fn slot(key: u32) -> usize {
+    (key.wrapping_mul(0x9E37_79B1) >> 20) as usize
+}
+
+/// Open-addressed table from a word's prefix to its index + 1 (0: empty), built at compile time.
+const TABLE: [u16; SLOTS] = {
+    let text = ENGLISH.as_bytes();
+    let mut table = [0u16; SLOTS];
+    let mut w = 0;
+    while w < 2048 {
+        let (start, len) = SPANS[w];
+        let mut s = slot(prefix(text, start as usize, len as usize));
+        while table[s] != 0 {
+            s = (s + 1) % SLOTS;
+        }
+        table[s] = w as u16 + 1;
+        w += 1;
+    }
+    table
+};
+
+/// The index of an English BIP-39 word (lower case, as the list writes it): one hash probe
+/// on its first four letters (a couple more on a collision), then one comparison.
 pub fn word_index(w: &[u8]) -> Option<u16> {
-    if w.len() > 8 {
+    if !(3..=8).contains(&w.len()) {
         return None;
     }
-    let (mut lo, mut hi) = (0u16, 2048u16);
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        match word(mid)?.as_bytes().cmp(w) {
-            std::cmp::Ordering::Less => lo = mid + 1,
-            std::cmp::Ordering::Greater => hi = mid,
-            std::cmp::Ordering::Equal => return Some(mid),
+    let key = prefix(w, 0, w.len());
+    let mut s = slot(key);
+    loop {
+        let entry = TABLE[s];
+        if entry == 0 {
+            return None;
         }
+        let index = entry - 1;
+        let (start, len) = SPANS[usize::from(index)];
+        let candidate = &ENGLISH.as_bytes()[usize::from(start)..usize::from(start) + usize::from(len)];
+        if prefix(candidate, 0, candidate.len()) == key {
+            return (candidate == w).then_some(index);
+        }
+        s = (s + 1) % SLOTS;
     }
-    None
 }
 
 /// A mnemonic's word indices carry a good checksum: 12, 15, 18, 21 or 24 words of 11 bits,
