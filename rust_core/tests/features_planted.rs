@@ -87,13 +87,16 @@ const DECOYS: &[&str] = &[
     "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon",
 ];
 
+/// (kind, offset, length, value, UTF-16LE)
+type Expected = (Kind, u64, u64, String, bool);
+
 fn utf16(s: &str) -> Vec<u8> {
     s.bytes().flat_map(|b| [b, 0]).collect()
 }
 
 /// An image of random bytes, zeros and text with every plant in ASCII and in UTF-16LE,
 /// each between a space and a newline; returns it and (kind, offset, length, value, utf16).
-fn image() -> (Vec<u8>, Vec<(Kind, u64, u64, String, bool)>) {
+fn image() -> (Vec<u8>, Vec<Expected>) {
     let mut img = Vec::new();
     let mut want = Vec::new();
     let filler = |i: usize| -> Vec<u8> {
@@ -129,7 +132,7 @@ fn image() -> (Vec<u8>, Vec<(Kind, u64, u64, String, bool)>) {
     (img, want)
 }
 
-fn key(h: &Hit) -> (Kind, u64, u64, String, bool) {
+fn key(h: &Hit) -> Expected {
     (h.kind, h.offset, h.length, h.value.clone(), h.utf16)
 }
 
