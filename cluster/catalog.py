@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
@@ -33,3 +34,20 @@ def iter_manifest(store: ObjectStore, case: str, job_id: str, columns: list[str]
     with s3.open_input_file(f"{RESULTS}/{case}/{job_id}/manifest.parquet") as f:
         for batch in pq.ParquetFile(f).iter_batches(batch_size=4096, columns=columns):
             yield from batch.to_pylist()
+
+
+def find_features(
+    store: ObjectStore, kind: str, value: str | None = None, case: str | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every hit of a feature kind (or of one value of it) in the jobs' feature tables,
+    read with a pushed-down filter, row group by row group."""
+    s3 = s3_filesystem(store.config)
+    prefix = f"{case}/" if case else ""
+    wanted = pc.field("kind") == kind
+    if value is not None:
+        wanted = wanted & (pc.field("value") == value)
+    for key in store.list_keys(RESULTS, prefix, "/features.parquet"):
+        with s3.open_input_file(f"{RESULTS}/{key}") as f:
+            for batch in pq.ParquetFile(f).iter_batches(batch_size=4096):
+                table = pa.Table.from_batches([batch]).filter(wanted)
+                yield from table.to_pylist()

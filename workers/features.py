@@ -69,6 +69,14 @@ def redact(kind: str, value: str) -> str:
     return f"{first_line} [{len(value)} bytes redacted]"
 
 
+def redact_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A feature row as a default view shows it: a sensitive value redacted, and its
+    context (which holds the value) withheld."""
+    if row["kind"] not in SENSITIVE:
+        return row
+    return {**row, "value": redact(row["kind"], row["value"]), "context": "[redacted]"}
+
+
 @dataclass(frozen=True)
 class Located:
     """A carved file's span in the image, for placing hits inside it."""

@@ -7,9 +7,10 @@ import json
 import sys
 from typing import Any
 
-from cluster.catalog import find_by_sha256, is_known_good
+from cluster.catalog import find_by_sha256, find_features, is_known_good
 from cluster.config import load_settings
 from cluster.similar import find_similar
+from workers.features import KINDS, SENSITIVE, redact_row
 from workers.store import ObjectStore
 
 
@@ -41,10 +42,36 @@ def run_similar(store: ObjectStore, args: argparse.Namespace) -> int:
     return 0
 
 
+def run_features(store: ObjectStore, args: argparse.Namespace) -> int:
+    """Feature hits, sensitive values redacted unless --reveal (which the caller asked for by name)."""
+    kind, value = args.feature[0], (args.feature[1] if len(args.feature) > 1 else None)
+    if kind not in KINDS:
+        raise ValueError(f"unknown feature kind {kind!r}; known: {', '.join(KINDS)}")
+    count = 0
+    for row in find_features(store, kind, value, args.case):
+        count += 1
+        if not args.reveal:
+            row = redact_row(row)
+        if args.json:
+            print(json.dumps(row))
+            continue
+        inside = f"  in {row['artifact_path']} +{row['artifact_offset']}" if row.get("artifact_path") else ""
+        flag = "" if row["valid"] else "  (invalid)"
+        print(f"{row['case']}  {row['job']}  {row['image_path']} @{row['offset']}  {row['value']}{flag}{inside}")
+    if count == 0:
+        print(f"no {kind} feature" + (f" {value!r}" if value else ""), file=sys.stderr)
+        return 1
+    if kind in SENSITIVE and not args.reveal:
+        print(f"{kind} values are redacted (--reveal shows them)", file=sys.stderr)
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     store = ObjectStore(load_settings().store)
     if args.similar_to:
         return run_similar(store, args)
+    if args.feature:
+        return run_features(store, args)
     count = hidden = 0
     for row in find_by_sha256(store, args.sha256, args.case):
         if is_known_good(row) and not args.include_known:
@@ -71,10 +98,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     what = q.add_mutually_exclusive_group(required=True)
     what.add_argument("--sha256", help="SHA-256 of the artifact")
     what.add_argument("--similar-to", metavar="SHA256", help="rank artifacts by similarity to this one")
+    what.add_argument(
+        "--feature",
+        nargs="+",
+        metavar=("KIND", "VALUE"),
+        help="hits of a feature kind (email, bitcoin...), or of one value",
+    )
     q.add_argument("--limit", type=int, default=20, help="with --similar-to: how many (default 20)")
     q.add_argument("--min-ssdeep", type=int, default=1, help="with --similar-to: lowest ssdeep score (default 1)")
     q.add_argument("--max-tlsh", type=int, default=100, help="with --similar-to: largest TLSH distance (default 100)")
     q.add_argument("--case", help="only this case")
     q.add_argument("--json", action="store_true", help="one JSON object per line")
     q.add_argument("--include-known", action="store_true", help="show artifacts of known-good hash sets too")
+    q.add_argument(
+        "--reveal", action="store_true", help="with --feature: show card numbers, seed phrases and keys whole"
+    )
     q.set_defaults(func=run)
