@@ -14,6 +14,9 @@ class JobContext:
     case: str
     job_id: str
     hash_sets: tuple[tuple[str, str], ...] = ()  # (name, version) pinned at submit
+    rule_sets: tuple[tuple[str, str], ...] = ()  # YARA rule sets (name, version) pinned at submit
+    yara_raw: bool = False  # also scan raw segment windows with the rule sets, not only files
+    yara_timeout: int = 10  # seconds one rule set may take over one file or window
 
 
 def current_node() -> str:

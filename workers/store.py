@@ -23,7 +23,8 @@ RESULTS = "quarry-results"
 JOURNAL = "quarry-journal"
 HASHSETS = "quarry-hashsets"
 EVIDENCE = "quarry-evidence"
-BUCKETS = (ARTIFACTS, RESULTS, JOURNAL, HASHSETS, EVIDENCE)
+RULES = "quarry-rules"
+BUCKETS = (ARTIFACTS, RESULTS, JOURNAL, HASHSETS, EVIDENCE, RULES)
 # What a request to MinIO can raise when the server is down, unreachable or refuses.
 FAILURES = (S3Error, urllib3.exceptions.HTTPError, OSError)
 
