@@ -128,3 +128,103 @@ pub fn domain_end(text: &[u8], i: usize) -> Option<usize> {
     }
     good_end.filter(|&e| e - i <= 253)
 }
+
+/// Bit i: byte i of the (up to 64-byte) chunk is a letter or digit.
+#[cfg(target_arch = "x86_64")]
+fn alnum_mask(chunk: &[u8]) -> u64 {
+    use std::arch::x86_64::*;
+    let mut block = [0u8; 64];
+    block[..chunk.len()].copy_from_slice(chunk);
+    let mut mask = 0u64;
+    // SAFETY: SSE2 is part of the x86-64 baseline; loads are unaligned and in bounds.
+    unsafe {
+        for k in 0..4 {
+            let v = _mm_loadu_si128(block.as_ptr().add(16 * k) as *const __m128i);
+            let digit = _mm_and_si128(
+                _mm_cmpgt_epi8(v, _mm_set1_epi8(b'0' as i8 - 1)),
+                _mm_cmplt_epi8(v, _mm_set1_epi8(b'9' as i8 + 1)),
+            );
+            let folded = _mm_or_si128(v, _mm_set1_epi8(0x20));
+            let letter = _mm_and_si128(
+                _mm_cmpgt_epi8(folded, _mm_set1_epi8(b'a' as i8 - 1)),
+                _mm_cmplt_epi8(folded, _mm_set1_epi8(b'z' as i8 + 1)),
+            );
+            let m = _mm_movemask_epi8(_mm_or_si128(digit, letter)) as u32 as u64;
+            mask |= (m & 0xffff) << (16 * k);
+        }
+    }
+    mask
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn alnum_mask(chunk: &[u8]) -> u64 {
+    chunk
+        .iter()
+        .enumerate()
+        .fold(0, |m, (i, &b)| m | ((is(b, ALNUM) as u64) << i))
+}
+
+/// Calls `f(start, end)` for each word (maximal run of letters and digits) in order. Word
+/// edges come from 64-byte masks, so the walk branches per word, not per byte.
+pub fn each_word(text: &[u8], mut f: impl FnMut(usize, usize)) {
+    let mut open = None;
+    let mut carry = 0u64;
+    let mut block = 0;
+    while block < text.len() {
+        let m = alnum_mask(&text[block..(block + 64).min(text.len())]);
+        let before = (m << 1) | carry;
+        let (mut starts, mut ends) = (m & !before, !m & before);
+        while starts | ends != 0 {
+            let (s, e) = (starts.trailing_zeros(), ends.trailing_zeros());
+            if e < s {
+                if let Some(start) = open.take() {
+                    f(start, block + e as usize);
+                }
+                ends &= ends - 1;
+            } else {
+                open = Some(block + s as usize);
+                starts &= starts - 1;
+            }
+        }
+        carry = m >> 63;
+        block += 64;
+    }
+    if let Some(start) = open {
+        f(start, text.len());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_by_mask_equal_a_byte_walk() {
+        let mut state = 0x2545f4914f6cdd1du64;
+        for round in 0..300 {
+            let len = (round * 13) % 400;
+            let text: Vec<u8> = (0..len)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    b" a1Z.-+@:\n"[(state % 10) as usize]
+                })
+                .collect();
+            let mut got = Vec::new();
+            each_word(&text, |s, e| got.push((s, e)));
+            let mut want = Vec::new();
+            let mut i = 0;
+            while i < text.len() {
+                if is(text[i], ALNUM) {
+                    let n = span(&text, i, ALNUM);
+                    want.push((i, i + n));
+                    i += n;
+                } else {
+                    i += 1;
+                }
+            }
+            assert_eq!(got, want, "round {round}");
+        }
+    }
+}

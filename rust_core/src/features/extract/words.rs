@@ -2,7 +2,7 @@
 //! hands each word to the kinds that start with a word: numbers (IPv4, cards, telephones),
 //! IBANs, wallet addresses and BIP-39 phrases.
 
-use super::chars::{all, at, is, span, string, ALNUM, BASE58, DIGIT, HEX, LOWER, UPPER};
+use super::chars::{all, at, each_word, is, span, string, ALNUM, BASE58, DIGIT, HEX, LOWER, UPPER};
 use super::numbers;
 use super::Sink;
 use crate::features::kind::Kind;
@@ -32,28 +32,27 @@ pub fn find(text: &[u8], sink: &mut Sink) {
         Kind::Ethereum,
     ]);
     let ibans = sink.wants(Kind::Iban);
+    let international = if sink.wants(Kind::Telephone) {
+        international_numbers(text, sink)
+    } else {
+        Vec::new()
+    };
+    let mut inside = international.iter().peekable();
     let mut phrase = sink.wants(Kind::Bip39).then(Phrase::default);
     let mut skip_until = 0; // words inside a number already reported are not numbers themselves
-    let mut i = 0;
-    while i < text.len() {
-        let b = text[i];
-        if !is(b, ALNUM) {
-            if b == b'+' && i >= skip_until && sink.wants(Kind::Telephone) && is(at(text, i + 1), DIGIT) {
-                if let Some(end) = numbers::international(text, i) {
-                    sink.push(Kind::Telephone, i, end, string(&text[i..end]), true);
-                    skip_until = end;
-                }
-            }
-            i += 1;
-            continue;
-        }
-        let s = i;
-        let e = s + span(text, s, ALNUM);
+    each_word(text, |s, e| {
         let word = &text[s..e];
         if let Some(p) = phrase.as_mut() {
             p.word(text, s, e, sink);
         }
+        while inside.peek().is_some_and(|&&(_, end)| end <= s) {
+            inside.next();
+        }
+        if inside.peek().is_some_and(|&&(start, _)| start <= s) {
+            skip_until = skip_until.max(e);
+        }
         if s >= skip_until {
+            let b = word[0];
             if numbers && is(b, DIGIT) {
                 if let Some(end) = number(text, s, e, sink) {
                     skip_until = end;
@@ -67,11 +66,25 @@ pub fn find(text: &[u8], sink: &mut Sink) {
         if wallets && word.len() >= 25 {
             wallet(word, s, e, sink);
         }
-        i = e;
-    }
+    });
     if let Some(p) = phrase.as_mut() {
-        p.flush(sink);
+        p.flush(text, sink);
     }
+}
+
+/// International telephone numbers (`+` and digits), reported; their spans, in order.
+fn international_numbers(text: &[u8], sink: &mut Sink) -> Vec<(usize, usize)> {
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    for plus in memchr::memchr_iter(b'+', text) {
+        if spans.last().is_some_and(|&(_, end)| plus < end) || !is(at(text, plus + 1), DIGIT) {
+            continue;
+        }
+        if let Some(end) = numbers::international(text, plus) {
+            sink.push(Kind::Telephone, plus, end, string(&text[plus..end]), true);
+            spans.push((plus, end));
+        }
+    }
+    spans
 }
 
 /// An IPv4 address, card number or North American telephone number starting at digit word s..e.
@@ -177,79 +190,74 @@ fn starts_bech32(word: &[u8]) -> bool {
     p(b"bc1") || p(b"ltc1")
 }
 
-/// Consecutive BIP-39 words joined by single spaces, judged when the sequence ends.
+/// Streaks of words that could be BIP-39 words (3 to 8 lower-case letters) joined by single
+/// spaces. Words are looked up in the list only when a streak reaches twelve, which ordinary
+/// prose rarely does, so the common case costs a length and case check per word.
 #[derive(Default)]
 struct Phrase {
-    words: Vec<(usize, usize, u16)>,
-    text_end: usize,
-    value: Vec<u8>,
+    words: Vec<(usize, usize)>,
 }
 
 const PHRASE_LENGTHS: [usize; 5] = [24, 21, 18, 15, 12];
 
 impl Phrase {
     fn word(&mut self, text: &[u8], s: usize, e: usize, sink: &mut Sink) {
-        let word = &text[s..e];
-        let index = if (3..=8).contains(&word.len()) && all(word, LOWER) {
-            bip39::word_index(word)
-        } else {
-            None
-        };
+        let candidate = (3..=8).contains(&(e - s)) && all(&text[s..e], LOWER);
         let joined = self
             .words
             .last()
-            .is_some_and(|&(_, last_end, _)| s == last_end + 1 && text[last_end] == b' ');
-        if !joined || index.is_none() {
-            self.flush(sink);
+            .is_some_and(|&(_, last_end)| s == last_end + 1 && text[last_end] == b' ');
+        if !(candidate && joined) {
+            self.flush(text, sink);
         }
-        if let Some(ix) = index {
-            if self.words.is_empty() {
-                self.value.clear();
-            } else {
-                self.value.push(b' ');
-            }
-            self.value.extend_from_slice(word);
-            self.words.push((s, e, ix));
-            self.text_end = e;
+        if candidate {
+            self.words.push((s, e));
         }
     }
 
-    /// A sequence of a phrase's length is judged whole; a longer or odd one by its longest
-    /// valid prefix or suffix (never inner windows: each one has a 1-in-16 chance of a
-    /// checksum that holds by accident).
-    fn flush(&mut self, sink: &mut Sink) {
-        let n = self.words.len();
-        if n >= 12 {
-            if PHRASE_LENGTHS.contains(&n) {
-                let indices: Vec<u16> = self.words.iter().map(|w| w.2).collect();
-                let value = string(&self.value);
-                sink.push(
-                    Kind::Bip39,
-                    self.words[0].0,
-                    self.text_end,
-                    value,
-                    bip39::valid(&indices),
-                );
-            } else {
-                self.sub_phrase(sink);
+    /// Judge a streak: each stretch of list words in it is a phrase when its length is a
+    /// phrase's length and its checksum holds (or it is reported invalid); a longer or odd
+    /// stretch by its longest valid prefix or suffix (never inner windows: each has a
+    /// 1-in-16 chance of a checksum that holds by accident).
+    fn flush(&mut self, text: &[u8], sink: &mut Sink) {
+        if self.words.len() >= 12 {
+            let mut stretch: Vec<(usize, usize, u16)> = Vec::new();
+            for &(s, e) in &self.words {
+                match bip39::word_index(&text[s..e]) {
+                    Some(ix) => stretch.push((s, e, ix)),
+                    None => judge(&std::mem::take(&mut stretch), text, sink),
+                }
             }
+            judge(&stretch, text, sink);
         }
         self.words.clear();
     }
+}
 
-    fn sub_phrase(&self, sink: &mut Sink) {
-        let n = self.words.len();
-        for len in PHRASE_LENGTHS.into_iter().filter(|&l| l < n) {
-            for from in [0, n - len] {
-                let window = &self.words[from..from + len];
-                let indices: Vec<u16> = window.iter().map(|w| w.2).collect();
-                if bip39::valid(&indices) {
-                    let (start, end) = (window[0].0, window[len - 1].1);
-                    let first = self.words[0].0;
-                    let value = string(&self.value[start - first..end - first]);
-                    sink.push(Kind::Bip39, start, end, value, true);
-                    return;
-                }
+fn judge(words: &[(usize, usize, u16)], text: &[u8], sink: &mut Sink) {
+    let n = words.len();
+    if n < 12 {
+        return;
+    }
+    let indices = |w: &[(usize, usize, u16)]| -> Vec<u16> { w.iter().map(|w| w.2).collect() };
+    if PHRASE_LENGTHS.contains(&n) {
+        let (start, end) = (words[0].0, words[n - 1].1);
+        sink.push(
+            Kind::Bip39,
+            start,
+            end,
+            string(&text[start..end]),
+            bip39::valid(&indices(words)),
+        );
+        return;
+    }
+    for len in PHRASE_LENGTHS.into_iter().filter(|&l| l < n) {
+        for from in [0, n - len] {
+            let window = &words[from..from + len];
+            if bip39::valid(&indices(window)) {
+                let (start, end) = (window[0].0, window[len - 1].1);
+                sink.push(Kind::Bip39, start, end, string(&text[start..end]), true);
+                return;
             }
         }
     }
