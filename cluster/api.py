@@ -20,6 +20,7 @@ from workers.hashing import HashPlan
 from workers.images import check_images
 from workers.known_files import pin_current
 from workers.store import ObjectStore
+from workers.yara_scan import pin_current as pin_rule_sets
 
 
 def connect_ray(settings: Settings) -> None:
@@ -41,11 +42,16 @@ def submit(
     expect: list[str] | None = None,
     expect_lists: list[str] | None = None,
     carve: str = "all",
+    yara_raw: bool = False,
+    yara_timeout: int = JobRecord.yara_timeout,
 ) -> JobRecord:
-    """Check the images and the expected digests, record the job, hand it to the job
-    manager; returns the record. Nothing is written when any input is bad."""
+    """Check the images and the expected digests, record the job (with the hash set and
+    YARA rule set versions in use now), hand it to the job manager; returns the record.
+    Nothing is written when any input is bad."""
     if carve not in CARVE_PROFILES:
         raise ValueError(f"carve profile {carve!r}: use one of {', '.join(CARVE_PROFILES)}")
+    if yara_timeout < 1:
+        raise ValueError(f"YARA timeout {yara_timeout}: give at least 1 second")
     if not case or "/" in case:
         raise ValueError(f"case name {case!r} must be non-empty and contain no '/'")
     checked = check_images(paths, settings.store)
@@ -54,7 +60,17 @@ def submit(
     plan = with_expected_digests(plan or HashPlan(), expected)
     store = ObjectStore(settings.store)
     store.ensure_buckets()
-    job = JobRecord.new(case, images, plan.as_dict(), expected, dict(pin_current(store)), carve)
+    job = JobRecord.new(
+        case,
+        images,
+        plan.as_dict(),
+        expected,
+        dict(pin_current(store)),
+        carve,
+        rule_sets=dict(pin_rule_sets(store)),
+        yara_raw=yara_raw,
+        yara_timeout=yara_timeout,
+    )
     Journal(store).save(job)
     connect_ray(settings)
     manager = get_manager(settings)

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from workers.evidence import ImageRef
+from workers.steps import JobContext
 from workers.store import JOURNAL, ObjectStore
 
 TERMINAL = ("done", "failed")
@@ -34,6 +35,9 @@ class JobRecord:
     hashing: dict[str, Any] = field(default_factory=dict)
     hash_sets: dict[str, str] = field(default_factory=dict)  # known-file set name -> version pinned
     carve: str = "all"  # "all" of each image, or only "unallocated" space (and space no filesystem claims)
+    rule_sets: dict[str, str] = field(default_factory=dict)  # YARA rule set name -> version pinned
+    yara_raw: bool = False  # also scan raw segment windows with the rule sets
+    yara_timeout: int = JobContext.yara_timeout  # seconds per rule set and file (or window)
 
     @classmethod
     def new(
@@ -44,6 +48,9 @@ class JobRecord:
         expected: list[list[dict[str, str]]],
         hash_sets: dict[str, str],
         carve: str = "all",
+        rule_sets: dict[str, str] | None = None,
+        yara_raw: bool = False,
+        yara_timeout: int = JobContext.yara_timeout,
     ) -> JobRecord:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         return cls(
@@ -57,6 +64,20 @@ class JobRecord:
             hashing=hashing,
             hash_sets=hash_sets,
             carve=carve,
+            rule_sets=rule_sets or {},
+            yara_raw=yara_raw,
+            yara_timeout=yara_timeout,
+        )
+
+    def context(self) -> JobContext:
+        """What every task of the job is told: the case, the job, the pinned sets, options."""
+        return JobContext(
+            case=self.case,
+            job_id=self.id,
+            hash_sets=tuple(sorted(self.hash_sets.items())),
+            rule_sets=tuple(sorted(self.rule_sets.items())),
+            yara_raw=self.yara_raw,
+            yara_timeout=self.yara_timeout,
         )
 
     def image_refs(self) -> list[ImageRef]:

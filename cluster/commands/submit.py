@@ -76,6 +76,11 @@ def print_summary(summary: dict[str, Any]) -> None:
     if known.get("known_bad"):
         sets = ", ".join(f"{s} {n}" for s, n in known["known_bad_by_set"].items())
         print(f"  KNOWN-BAD: {known['known_bad']} artifact(s) match known-bad hash sets ({sets})")
+    yara = summary.get("yara") or {}
+    if yara.get("rule_sets"):
+        per = ", ".join(f"{n} {s['version']}: {s['matches']}" for n, s in yara["rule_sets"].items())
+        errors = f", {yara['errors']} scan error(s) (timeouts included)" if yara["errors"] else ""
+        print(f"  YARA: {yara['matches']} match(es) ({per}){errors}; details in {yara['key']}")
     print(f"  stored new {summary['stored_new']}, already stored {summary['stored_existing']}")
     print(f"  {summary['seconds']} s, {summary['mb_per_s']} MB/s over {len(summary['nodes'])} node(s)")
 
@@ -83,7 +88,17 @@ def print_summary(summary: dict[str, Any]) -> None:
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     plan = HashPlan(tuple(args.digests), args.window, tuple(args.window_digests))
-    job = api.submit(settings, args.case, args.images, plan, args.expect, args.expect_list, args.carve)
+    job = api.submit(
+        settings,
+        args.case,
+        args.images,
+        plan,
+        args.expect,
+        args.expect_list,
+        args.carve,
+        yara_raw=args.yara_raw,
+        yara_timeout=args.yara_timeout,
+    )
     print(f"job {job.id} submitted for case {job.case} ({len(job.images)} image(s), {job.bytes_total} bytes)")
     if args.no_wait:
         return 0
@@ -136,6 +151,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=("all", "unallocated"),
         default="all",
         help="carve whole images (default), or only space no filesystem uses (faster)",
+    )
+    s.add_argument(
+        "--yara-raw",
+        action="store_true",
+        help="also scan raw segments with the YARA rule sets (matches at absolute image offsets)",
+    )
+    s.add_argument(
+        "--yara-timeout",
+        type=int,
+        default=JobRecord.yara_timeout,
+        metavar="SECONDS",
+        help=f"YARA time limit per rule set and file or segment (default {JobRecord.yara_timeout})",
     )
     s.add_argument(
         "--digests",
