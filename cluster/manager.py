@@ -22,12 +22,11 @@ from cluster.intake import verify
 from cluster.jobs import JobRecord, Journal
 from cluster.metrics import Metrics
 from cluster.planning import plan_segments
-from cluster.results import known_files_summary, summary_key, write_manifest
+from cluster.results import known_files_summary, summary_key, write_manifest, write_yara
 from workers import carving, files, hashing
 from workers.carving import SegmentResult
 from workers.files import FilesResult, Listing
 from workers.hashing import HashPlan, ImageDigests
-from workers.steps import JobContext
 from workers.store import RESULTS, ObjectStore
 
 log = logging.getLogger(__name__)
@@ -67,7 +66,7 @@ class JobManager:
     def _run(self, job: JobRecord) -> None:
         started = time.monotonic()
         s = self.settings
-        ctx = JobContext(case=job.case, job_id=job.id, hash_sets=tuple(sorted(job.hash_sets.items())))
+        ctx = job.context()
         images = job.image_refs()
         job.state = "running"
         self.metrics.jobs.labels("running").inc()
@@ -139,7 +138,9 @@ class JobManager:
             self.metrics.busy_seconds.labels(d.node, hashing.STEP).inc(d.seconds)
         part_keys = [r.part_key for r in results] + [f.part_key for f in found_files]
         rows = write_manifest(self.store, job.case, job.id, part_keys, [d.digests["sha256"] for d in digests])
+        yara = write_yara(self.store, job.case, job.id, part_keys, job.rule_sets)
         job.summary = self._summary(job, digests, results, listings, found_files, rows, time.monotonic() - started)
+        job.summary["yara"] = {**yara, "raw": job.yara_raw, "timeout": job.yara_timeout}
         for img in job.summary["images"]:
             self.metrics.intake.labels(img["verification"]["result"]).inc()
         self.store.put_json(RESULTS, summary_key(job.case, job.id), job.summary)

@@ -1,5 +1,6 @@
-"""Assemble a job's manifest from its segment parts, one part in memory at a time, and
-sum what the segments found in the known-file hash sets for the job's summary."""
+"""Assemble a job's manifest (and its YARA match details) from its segment parts, one part
+in memory at a time, and sum what the segments found in the known-file hash sets and the
+YARA rule sets for the job's summary."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from workers.artifacts import ArtifactCounts
 from workers.carve_links import ParentLinker
 from workers.manifest import MANIFEST_SCHEMA, read_part
 from workers.store import RESULTS, ObjectStore
+from workers.yara_scan import YARA_SCHEMA, read_yara_part, yara_part_key
 
 
 def manifest_key(case: str, job_id: str) -> str:
@@ -24,6 +26,10 @@ def manifest_key(case: str, job_id: str) -> str:
 
 def summary_key(case: str, job_id: str) -> str:
     return f"{case}/{job_id}/summary.json"
+
+
+def yara_key(case: str, job_id: str) -> str:
+    return f"{case}/{job_id}/yara.parquet"
 
 
 def write_manifest(store: ObjectStore, case: str, job_id: str, part_keys: list[str], image_sha256: list[str]) -> int:
@@ -94,4 +100,36 @@ def known_files_summary(results: Sequence[ArtifactCounts]) -> dict[str, Any]:
         "known_bad": len(hits),
         "known_bad_by_set": dict(sorted(by_set.items())),
         "known_bad_hits": hits[:KNOWN_BAD_LISTED],
+    }
+
+
+def write_yara(
+    store: ObjectStore, case: str, job_id: str, part_keys: list[str], rule_sets: dict[str, str]
+) -> dict[str, Any]:
+    """Stream the tasks' YARA details (written beside their parts when the job pinned rule
+    sets) into the job's yara.parquet, and count matches and errors per rule set."""
+    per_set = {name: {"version": version, "matches": 0, "errors": 0} for name, version in sorted(rule_sets.items())}
+    fd, path = tempfile.mkstemp(suffix=".parquet", prefix="quarry-yara-")
+    os.close(fd)
+    try:
+        rows = 0
+        with pq.ParquetWriter(path, YARA_SCHEMA, compression="zstd") as writer:
+            for key in sorted(yara_part_key(k) for k in part_keys) if rule_sets else []:
+                part = read_yara_part(store.get_bytes(RESULTS, key))
+                if part.num_rows == 0:
+                    continue
+                for name, error in zip(*part.select(["rule_set", "error"]).to_pydict().values(), strict=True):
+                    per_set[name]["errors" if error is not None else "matches"] += 1
+                writer.write_table(part)
+                rows += part.num_rows
+            if rows == 0:
+                writer.write_table(YARA_SCHEMA.empty_table())
+        store.put_file(RESULTS, yara_key(case, job_id), path, "application/vnd.apache.parquet")
+    finally:
+        os.unlink(path)
+    return {
+        "key": yara_key(case, job_id),
+        "rule_sets": per_set,
+        "matches": sum(s["matches"] for s in per_set.values()),
+        "errors": sum(s["errors"] for s in per_set.values()),
     }

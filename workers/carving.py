@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import ray
@@ -25,6 +25,7 @@ from workers.known_files import known_files_for_job, mark_known
 from workers.manifest import artifact_row, part_bytes
 from workers.steps import JobContext, current_node
 from workers.store import RESULTS, StoreConfig, shared_store
+from workers.yara_scan import TaskScan
 
 STEP = "scan_segment"
 VERSION = "4"
@@ -68,13 +69,19 @@ def part_key(ctx: JobContext, seg: Segment) -> str:
 
 
 def carve_segment(
-    carver: rust_core.Carver, img: MediaImage, seg: Segment
+    carver: rust_core.Carver,
+    img: MediaImage,
+    seg: Segment,
+    raw_scan: Callable[[memoryview, int], None] | None = None,
 ) -> Iterator[tuple[rust_core.Carve, memoryview]]:
-    """Each file whose header lies in the segment, with its bytes, re-reading past the window."""
+    """Each file whose header lies in the segment, with its bytes, re-reading past the window;
+    `raw_scan` (a YARA raw scan) gets the window and its image offset first."""
     # The hash step records unreadable ranges for the job; here they are only zeros to scan.
     lead = min(LEAD, seg.start)
     window = img.read_salvaging(seg.start - lead, lead + seg.length + seg.overlap, [])
     view = memoryview(window)
+    if raw_scan is not None:
+        raw_scan(view, seg.start - lead)
     at_eof = seg.start - lead + len(window) == img.size
     for hit in carver.scan(window, seg.start, seg.length, at_eof, lead):
         if hit.status != "need_more":
@@ -142,8 +149,9 @@ def scan_segment_local(config: StoreConfig, ctx: JobContext, image: ImageRef, se
     carver, store = _carver(), shared_store(config)
     result = SegmentResult(seg.image_index, seg.index, seg.length, current_node(), 0.0, part_key(ctx, seg))
     rows = []
+    yara = TaskScan.for_task(config, ctx, seg.image_index, result.part_key)
     with open_image(image.path, config) as img:
-        for carve, data in carve_segment(carver, img, seg):
+        for carve, data in carve_segment(carver, img, seg, yara.raw_window(seg.start, seg.length)):
             digests = artifact_digests(data)
             result.count_stored(store.put_artifact(digests["sha256"], data))
             result.found[f"{carve.kind}/{carve.status}"] += 1
@@ -155,10 +163,12 @@ def scan_segment_local(config: StoreConfig, ctx: JobContext, image: ImageRef, se
                     digests,
                     STEP,
                     VERSION,
+                    yara=yara.carved(data, carve.offset, carve.kind, digests["sha256"]),
                     **carve_fields(carve),
                 )
             )
     mark_known(known_files_for_job(config, ctx), rows, result)
+    yara.write(store)
     store.put_bytes(RESULTS, result.part_key, part_bytes(rows), "application/vnd.apache.parquet")
     result.seconds = time.monotonic() - started
     return result

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import ray
 
-from workers.artifacts import ArtifactCounts, store_stream
+from workers.artifacts import ArtifactCounts
 from workers.evidence import EvidenceError, ImageRef
 from workers.filesystems import Entry, FilesystemError, open_filesystem, read_content, walk
 from workers.images import MediaImage, open_image
@@ -36,6 +36,7 @@ from workers.timeline import TimelineWriter, timeline_rows
 from workers.tsk_image import TskImage
 from workers.unallocated import unallocated_runs
 from workers.volumes import find_filesystems
+from workers.yara_scan import TaskScan
 
 STEP = "scan_files"
 VERSION = "2"
@@ -235,21 +236,23 @@ def extract_files_local(
     started = time.monotonic()
     store, known = shared_store(config), known_files_for_job(config, ctx)
     result = FilesResult(image_index, batch, current_node(), part_key=files_part_key(ctx, image_index, batch))
+    yara = TaskScan.for_task(config, ctx, image_index, result.part_key)
     rows: list[dict[str, Any]] = []
     with open_image(image.path, config) as media:
         tsk, opened = TskImage(media, salvage=True), {}
         for fs_offset, entry in _batch_entries(config, key, batch):
             if fs_offset not in opened:
                 opened[fs_offset] = open_filesystem(tsk, fs_offset)
-            try:
-                digests, new = store_stream(store, read_content(opened[fs_offset], entry))
+            try:  # stored, and scanned with the YARA rule sets on the way
+                digests, new, matched = yara.stored_file(store, read_content(opened[fs_offset], entry), entry.path)
             except (FilesystemError, EvidenceError) as exc:  # one unreadable file, not the batch
                 result.warnings.append(f"{image.path}: {entry.path} (inode {entry.inode}) not extracted: {exc}")
                 continue
             result.count_stored(new)
             result.found[entry.allocation] += 1
-            rows.append(_row(ctx, image, image_index, fs_offset, entry, digests))
+            rows.append(_row(ctx, image, image_index, fs_offset, entry, digests) | {"yara": matched})
     mark_known(known, rows, result)
+    yara.write(store)
     store.put_bytes(RESULTS, result.part_key, part_bytes(rows), PARQUET)
     result.seconds = time.monotonic() - started
     return result

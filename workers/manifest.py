@@ -40,6 +40,7 @@ PART_SCHEMA = pa.schema(
         ("step_version", pa.string()),
         ("known_sets", pa.list_(pa.string())),  # names of the hash sets holding the artifact
         ("known", pa.string()),  # "bad" (any known-bad set), "good" (only known-good), or null
+        ("yara", pa.list_(pa.string())),  # "set/namespace/rule" of each YARA match (details: yara.parquet), or null
         ("origin", pa.string()),  # carved, or a filesystem file's allocation: allocated / deleted / reallocated
         ("fs_offset", pa.uint64()),  # filesystem files: where their filesystem starts in the image
         ("path", pa.string()),  # filesystem files: escaped full path (NTFS streams as path:stream)
