@@ -22,7 +22,7 @@ from cluster.intake import verify
 from cluster.jobs import JobRecord, Journal
 from cluster.metrics import Metrics
 from cluster.planning import plan_segments
-from cluster.results import known_files_summary, summary_key, write_manifest, write_yara
+from cluster.results import known_files_summary, summary_key, write_features, write_manifest, write_yara
 from workers import carving, files, hashing
 from workers.carving import SegmentResult
 from workers.files import FilesResult, Listing
@@ -139,8 +139,10 @@ class JobManager:
         part_keys = [r.part_key for r in results] + [f.part_key for f in found_files]
         rows = write_manifest(self.store, job.case, job.id, part_keys, [d.digests["sha256"] for d in digests])
         yara = write_yara(self.store, job.case, job.id, part_keys, job.rule_sets)
+        features = write_features(self.store, job.case, job.id, [r.part_key for r in results])
         job.summary = self._summary(job, digests, results, listings, found_files, rows, time.monotonic() - started)
         job.summary["yara"] = {**yara, "raw": job.yara_raw, "timeout": job.yara_timeout}
+        job.summary["features"] = features
         for img in job.summary["images"]:
             self.metrics.intake.labels(img["verification"]["result"]).inc()
         self.store.put_json(RESULTS, summary_key(job.case, job.id), job.summary)
@@ -171,6 +173,8 @@ class JobManager:
             m.artifacts.labels(r.node, kind, status).inc(n)
         for set_name, n in r.known_bad.items():
             m.known_bad_hits.labels(r.node, set_name).inc(n)
+        for kind, n in r.features.items():
+            m.features.labels(r.node, kind).inc(n)
 
     @staticmethod
     def _summary(

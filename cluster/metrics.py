@@ -40,6 +40,12 @@ class Metrics:
             ["node", "set"],
             registry=self.registry,
         )
+        self.features = Counter(
+            "quarry_features",
+            "Features found (e-mails, wallets, cards...), by node and kind",
+            ["node", "kind"],
+            registry=self.registry,
+        )
         self.jobs = Gauge("quarry_jobs", "Jobs known to this manager, by state", ["state"], registry=self.registry)
 
     def serve(self, port: int) -> bool:

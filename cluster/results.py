@@ -4,10 +4,11 @@ YARA rule sets for the job's summary."""
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -15,6 +16,7 @@ import pyarrow.parquet as pq
 
 from workers.artifacts import ArtifactCounts
 from workers.carve_links import ParentLinker
+from workers.features import FEATURE_SCHEMA, PARQUET, Histogram, features_part_key
 from workers.manifest import MANIFEST_SCHEMA, read_part
 from workers.store import RESULTS, ObjectStore
 from workers.yara_scan import YARA_SCHEMA, read_yara_part, yara_part_key
@@ -30,6 +32,57 @@ def summary_key(case: str, job_id: str) -> str:
 
 def yara_key(case: str, job_id: str) -> str:
     return f"{case}/{job_id}/yara.parquet"
+
+
+def features_key(case: str, job_id: str) -> str:
+    return f"{case}/{job_id}/features.parquet"
+
+
+def histograms_key(case: str, job_id: str) -> str:
+    return f"{case}/{job_id}/histograms.parquet"
+
+
+def concatenate(
+    store: ObjectStore, keys: list[str], schema: pa.Schema, target: str, each: Callable[[pa.Table], None]
+) -> int:
+    """Stream the Parquet parts at `keys` (in key order) into one object at `target`, one
+    part in memory at a time, handing each non-empty part to `each`; rows written."""
+    rows = 0
+    fd, path = tempfile.mkstemp(suffix=".parquet", prefix="quarry-results-")
+    os.close(fd)
+    try:
+        with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+            for key in sorted(keys):
+                part = pq.read_table(io.BytesIO(store.get_bytes(RESULTS, key)), schema=schema)
+                if part.num_rows == 0:
+                    continue
+                each(part)
+                writer.write_table(part)
+                rows += part.num_rows
+            if rows == 0:
+                writer.write_table(schema.empty_table())
+        store.put_file(RESULTS, target, path, PARQUET)
+    finally:
+        os.unlink(path)
+    return rows
+
+
+def write_features(store: ObjectStore, case: str, job_id: str, segment_keys: list[str]) -> dict[str, Any]:
+    """The job's feature table from its segments' parts (`segment_keys`: their manifest
+    parts), and the per-kind histograms of values (bulk_extractor's, in Parquet)."""
+    histogram = Histogram()
+    keys = [features_part_key(k) for k in segment_keys]
+    rows = concatenate(store, keys, FEATURE_SCHEMA, features_key(case, job_id), histogram.add_table)
+    sink = io.BytesIO()
+    pq.write_table(histogram.table(), sink, compression="zstd")
+    store.put_bytes(RESULTS, histograms_key(case, job_id), sink.getvalue(), PARQUET)
+    return {
+        "key": features_key(case, job_id),
+        "histograms": histograms_key(case, job_id),
+        "hits": rows,
+        "by_kind": {k: sum(histogram.counts[k].values()) for k in histogram.kinds()},
+        "distinct": {k: len(histogram.counts[k]) for k in histogram.kinds()},
+    }
 
 
 def write_manifest(store: ObjectStore, case: str, job_id: str, part_keys: list[str], image_sha256: list[str]) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import ray
@@ -20,6 +20,7 @@ import ray
 import rust_core
 from workers.artifacts import ArtifactCounts, artifact_digests
 from workers.evidence import ImageRef
+from workers.features import Located, SegmentFeatures
 from workers.images import MediaImage, open_image
 from workers.known_files import known_files_for_job, mark_known
 from workers.manifest import artifact_row, part_bytes
@@ -49,6 +50,7 @@ class SegmentResult(ArtifactCounts):
     seconds: float
     part_key: str
     found: Counter[str] = field(default_factory=Counter)
+    features: Counter[str] = field(default_factory=Counter)  # feature hits per kind
 
 
 LEAD = 4096  # bytes before a segment a walker may look back into (see Carver.scan)
@@ -72,16 +74,18 @@ def carve_segment(
     carver: rust_core.Carver,
     img: MediaImage,
     seg: Segment,
-    raw_scan: Callable[[memoryview, int], None] | None = None,
+    window_scans: Sequence[Callable[[memoryview, int], None] | None] = (),
 ) -> Iterator[tuple[rust_core.Carve, memoryview]]:
     """Each file whose header lies in the segment, with its bytes, re-reading past the window;
-    `raw_scan` (a YARA raw scan) gets the window and its image offset first."""
+    each of `window_scans` (features, a YARA raw scan) gets the window and its image offset
+    first, so the segment is read once for all of them."""
     # The hash step records unreadable ranges for the job; here they are only zeros to scan.
     lead = min(LEAD, seg.start)
     window = img.read_salvaging(seg.start - lead, lead + seg.length + seg.overlap, [])
     view = memoryview(window)
-    if raw_scan is not None:
-        raw_scan(view, seg.start - lead)
+    for scan in window_scans:
+        if scan is not None:
+            scan(view, seg.start - lead)
     at_eof = seg.start - lead + len(window) == img.size
     for hit in carver.scan(window, seg.start, seg.length, at_eof, lead):
         if hit.status != "need_more":
@@ -129,6 +133,11 @@ def reread(
         want = min(cap, want * 2)
 
 
+def carved_path(carve: rust_core.Carve) -> str:
+    """A carve's forensic path: where it was carved from, by type and image offset."""
+    return f"carved/{carve.kind}/{carve.offset}"
+
+
 def carve_fields(carve: rust_core.Carve) -> dict[str, object]:
     """What a manifest row says about a carve besides its content's digests."""
     return {
@@ -150,9 +159,14 @@ def scan_segment_local(config: StoreConfig, ctx: JobContext, image: ImageRef, se
     result = SegmentResult(seg.image_index, seg.index, seg.length, current_node(), 0.0, part_key(ctx, seg))
     rows = []
     yara = TaskScan.for_task(config, ctx, seg.image_index, result.part_key)
+    where = {"case": ctx.case, "job": ctx.job_id, "image_path": image.path, "image_index": seg.image_index}
+    features = SegmentFeatures(where, seg.start, seg.length)
+    carved: list[Located] = []
     with open_image(image.path, config) as img:
-        for carve, data in carve_segment(carver, img, seg, yara.raw_window(seg.start, seg.length)):
+        scans = (features.window, yara.raw_window(seg.start, seg.length))
+        for carve, data in carve_segment(carver, img, seg, scans):
             digests = artifact_digests(data)
+            carved.append(Located(carve.offset, carve.length, digests["sha256"], carved_path(carve)))
             result.count_stored(store.put_artifact(digests["sha256"], data))
             result.found[f"{carve.kind}/{carve.status}"] += 1
             rows.append(
@@ -169,6 +183,7 @@ def scan_segment_local(config: StoreConfig, ctx: JobContext, image: ImageRef, se
             )
     mark_known(known_files_for_job(config, ctx), rows, result)
     yara.write(store)
+    result.features = features.write(store, result.part_key, carved)
     store.put_bytes(RESULTS, result.part_key, part_bytes(rows), "application/vnd.apache.parquet")
     result.seconds = time.monotonic() - started
     return result

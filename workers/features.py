@@ -19,7 +19,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import rust_core
+from workers.store import RESULTS, ObjectStore
 
+PARQUET = "application/vnd.apache.parquet"
 SENSITIVE = frozenset(rust_core.FeatureScanner.sensitive_kinds())
 KINDS = tuple(rust_core.FeatureScanner.all_kinds())
 # The longest feature (a private-key block) plus its context: the overlap a window needs.
@@ -167,3 +169,28 @@ class Histogram:
             for value, n, u in self.ranked(kind)
         ]
         return pa.Table.from_pylist(rows, schema=HISTOGRAM_SCHEMA)
+
+
+def features_part_key(part_key: str) -> str:
+    """Where a task's feature rows go: beside its manifest part."""
+    return part_key.removesuffix(".parquet") + "-features.parquet"
+
+
+class SegmentFeatures:
+    """A segment task's feature scan: sees the window carving reads (no second read), keeps
+    the hits the segment owns, and writes them once the carves they may lie in are known."""
+
+    def __init__(self, where: dict[str, Any], start: int, length: int) -> None:
+        self.where, self.start, self.length = where, start, length
+        self.hits: list[rust_core.Feature] = []
+
+    def window(self, data: memoryview, at: int) -> None:
+        """Scan the window `data`, whose first byte is at image offset `at`."""
+        lead = self.start - at
+        self.hits = scanner().scan(data, self.start, self.length, lead)
+
+    def write(self, store: ObjectStore, part_key: str, carves: Sequence[Located]) -> Counter[str]:
+        """Store the rows under the task's deterministic key; hits per kind."""
+        rows = feature_rows(self.hits, self.where, carves)
+        store.put_bytes(RESULTS, features_part_key(part_key), rows_bytes(rows), PARQUET)
+        return Counter(h.kind for h in self.hits)
