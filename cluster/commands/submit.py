@@ -81,6 +81,10 @@ def print_summary(summary: dict[str, Any]) -> None:
         per = ", ".join(f"{n} {s['version']}: {s['matches']}" for n, s in yara["rule_sets"].items())
         errors = f", {yara['errors']} scan error(s) (timeouts included)" if yara["errors"] else ""
         print(f"  YARA: {yara['matches']} match(es) ({per}){errors}; details in {yara['key']}")
+    features = summary.get("features") or {}
+    if features.get("by_kind"):
+        kinds = ", ".join(f"{kind} {n}" for kind, n in features["by_kind"].items())
+        print(f"  features: {features['hits']} hits ({kinds}); quarry find --feature KIND lists them")
     print(f"  stored new {summary['stored_new']}, already stored {summary['stored_existing']}")
     print(f"  {summary['seconds']} s, {summary['mb_per_s']} MB/s over {len(summary['nodes'])} node(s)")
 
