@@ -17,9 +17,9 @@ import pyarrow.parquet as pq
 from workers.artifacts import ArtifactCounts
 from workers.carve_links import ParentLinker
 from workers.features import FEATURE_SCHEMA, PARQUET, Histogram, features_part_key
-from workers.manifest import MANIFEST_SCHEMA, read_part
+from workers.manifest import MANIFEST_SCHEMA, PART_SCHEMA
 from workers.store import RESULTS, ObjectStore
-from workers.yara_scan import YARA_SCHEMA, read_yara_part, yara_part_key
+from workers.yara_scan import YARA_SCHEMA, yara_part_key
 
 
 def manifest_key(case: str, job_id: str) -> str:
@@ -43,24 +43,31 @@ def histograms_key(case: str, job_id: str) -> str:
 
 
 def concatenate(
-    store: ObjectStore, keys: list[str], schema: pa.Schema, target: str, each: Callable[[pa.Table], None]
+    store: ObjectStore,
+    keys: list[str],
+    schema: pa.Schema,
+    target: str,
+    each: Callable[[pa.Table], pa.Table | None],
+    out_schema: pa.Schema | None = None,
 ) -> int:
-    """Stream the Parquet parts at `keys` (in key order) into one object at `target`, one
-    part in memory at a time, handing each non-empty part to `each`; rows written."""
+    """Stream the Parquet parts at `keys` (in key order, read as `schema`) into one object at
+    `target`, one part in memory at a time. `each` sees every non-empty part and returns the
+    table to write (of `out_schema`, default `schema`), or None to write the part as read."""
     rows = 0
+    out_schema = out_schema or schema
     fd, path = tempfile.mkstemp(suffix=".parquet", prefix="quarry-results-")
     os.close(fd)
     try:
-        with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        with pq.ParquetWriter(path, out_schema, compression="zstd") as writer:
             for key in sorted(keys):
                 part = pq.read_table(io.BytesIO(store.get_bytes(RESULTS, key)), schema=schema)
                 if part.num_rows == 0:
                     continue
-                each(part)
-                writer.write_table(part)
+                table = each(part)
+                writer.write_table(part if table is None else table)
                 rows += part.num_rows
             if rows == 0:
-                writer.write_table(schema.empty_table())
+                writer.write_table(out_schema.empty_table())
         store.put_file(RESULTS, target, path, PARQUET)
     finally:
         os.unlink(path)
@@ -88,28 +95,15 @@ def write_features(store: ObjectStore, case: str, job_id: str, segment_keys: lis
 def write_manifest(store: ObjectStore, case: str, job_id: str, part_keys: list[str], image_sha256: list[str]) -> int:
     """Stream parts (in key order: image, then segment) into one Parquet manifest with the
     image digest filled in and each carve linked to the carve containing it."""
-    rows = 0
     linkers: dict[int, ParentLinker] = {}
-    fd, path = tempfile.mkstemp(suffix=".parquet", prefix="quarry-manifest-")
-    os.close(fd)
-    try:
-        with pq.ParquetWriter(path, MANIFEST_SCHEMA, compression="zstd") as writer:
-            for key in sorted(part_keys):
-                part = read_part(store.get_bytes(RESULTS, key))
-                if part.num_rows == 0:
-                    continue
-                part = part.sort_by([("image_index", "ascending"), ("offset", "ascending"), ("length", "descending")])
-                part = _link_carves(part, linkers)
-                digests = [image_sha256[i] for i in part.column("image_index").to_pylist()]
-                table = part.add_column(3, MANIFEST_SCHEMA.field("image_sha256"), pa.array(digests, pa.string()))
-                writer.write_table(table)
-                rows += part.num_rows
-            if rows == 0:
-                writer.write_table(MANIFEST_SCHEMA.empty_table())
-        store.put_file(RESULTS, manifest_key(case, job_id), path, "application/vnd.apache.parquet")
-    finally:
-        os.unlink(path)
-    return rows
+
+    def complete(part: pa.Table) -> pa.Table:
+        part = part.sort_by([("image_index", "ascending"), ("offset", "ascending"), ("length", "descending")])
+        part = _link_carves(part, linkers)
+        digests = [image_sha256[i] for i in part.column("image_index").to_pylist()]
+        return part.add_column(3, MANIFEST_SCHEMA.field("image_sha256"), pa.array(digests, pa.string()))
+
+    return concatenate(store, part_keys, PART_SCHEMA, manifest_key(case, job_id), complete, MANIFEST_SCHEMA)
 
 
 def _link_carves(part: pa.Table, linkers: dict[int, ParentLinker]) -> pa.Table:
@@ -162,24 +156,13 @@ def write_yara(
     """Stream the tasks' YARA details (written beside their parts when the job pinned rule
     sets) into the job's yara.parquet, and count matches and errors per rule set."""
     per_set = {name: {"version": version, "matches": 0, "errors": 0} for name, version in sorted(rule_sets.items())}
-    fd, path = tempfile.mkstemp(suffix=".parquet", prefix="quarry-yara-")
-    os.close(fd)
-    try:
-        rows = 0
-        with pq.ParquetWriter(path, YARA_SCHEMA, compression="zstd") as writer:
-            for key in sorted(yara_part_key(k) for k in part_keys) if rule_sets else []:
-                part = read_yara_part(store.get_bytes(RESULTS, key))
-                if part.num_rows == 0:
-                    continue
-                for name, error in zip(*part.select(["rule_set", "error"]).to_pydict().values(), strict=True):
-                    per_set[name]["errors" if error is not None else "matches"] += 1
-                writer.write_table(part)
-                rows += part.num_rows
-            if rows == 0:
-                writer.write_table(YARA_SCHEMA.empty_table())
-        store.put_file(RESULTS, yara_key(case, job_id), path, "application/vnd.apache.parquet")
-    finally:
-        os.unlink(path)
+
+    def count(part: pa.Table) -> None:
+        for name, error in zip(*part.select(["rule_set", "error"]).to_pydict().values(), strict=True):
+            per_set[name]["errors" if error is not None else "matches"] += 1
+
+    keys = [yara_part_key(k) for k in part_keys] if rule_sets else []
+    concatenate(store, keys, YARA_SCHEMA, yara_key(case, job_id), count)
     return {
         "key": yara_key(case, job_id),
         "rule_sets": per_set,

@@ -434,7 +434,3 @@ class TaskScan:
         sink = io.BytesIO()
         pq.write_table(table, sink, compression="zstd")
         store.put_bytes(RESULTS, self.part_key, sink.getvalue(), PARQUET)
-
-
-def read_yara_part(data: bytes) -> pa.Table:
-    return pq.read_table(io.BytesIO(data), schema=YARA_SCHEMA)
