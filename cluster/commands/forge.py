@@ -9,6 +9,7 @@ from pathlib import Path
 from cluster.commands.common import counts_line, parse_size
 from cluster.forge import forge_image
 from cluster.forge.corpus import DEFAULT_TESTDATA, forge_corpus
+from cluster.forge.features import forge_features
 
 
 def run(args: argparse.Namespace) -> int:
@@ -19,12 +20,16 @@ def run(args: argparse.Namespace) -> int:
         except FileNotFoundError as exc:
             print(f"quarry: error: {exc}", file=sys.stderr)
             return 2
+    elif args.profile == "features":
+        key = forge_features(args.output, args.size, args.seed)
     else:
         key = forge_image(args.output, args.size, args.seed)
     print(f"wrote {args.output} ({args.size} bytes, sha256 {key['sha256']})")
     print(f"answer key {args.output}.key.json: {len(key['items'])} planted items")
     for kind, per in sorted(key["counts"].items()):
         print(counts_line(kind, per))
+    if args.profile == "features":
+        print(f"    decoys: {len(key['decoys'])} look-alikes that must not be reported")
     if args.profile == "carving":
         print(f"    not planted: {', '.join(sorted(key['left_out']))}")
     return 0
@@ -37,10 +42,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--seed", type=int, default=1, help="same seed, same image (default 1)")
     f.add_argument(
         "--profile",
-        choices=["default", "carving"],
+        choices=["default", "carving", "features"],
         default="default",
         help="default: JPEG/PNG/PDF/ZIP and text for the job tests; carving: the carving corpus "
-        "(20 file types, truncated and fragmented files) the carving benchmark scores against",
+        "(20 file types, truncated and fragmented files) the carving benchmark scores against; features: "
+        "valid identifiers of every feature kind and look-alike decoys in ASCII and UTF-16LE text, for the "
+        "feature benchmark",
     )
     f.add_argument(
         "--samples",
