@@ -139,7 +139,10 @@ class JobManager:
         part_keys = [r.part_key for r in results] + [f.part_key for f in found_files]
         rows = write_manifest(self.store, job.case, job.id, part_keys, [d.digests["sha256"] for d in digests])
         yara = write_yara(self.store, job.case, job.id, part_keys, job.rule_sets)
-        features = write_features(self.store, job.case, job.id, [r.part_key for r in results])
+        files_keys: dict[int, list[str]] = {}
+        for f in found_files:
+            files_keys.setdefault(f.image_index, []).append(f.part_key)
+        features = write_features(self.store, job.case, job.id, [r.part_key for r in results], files_keys)
         job.summary = self._summary(job, digests, results, listings, found_files, rows, time.monotonic() - started)
         job.summary["yara"] = {**yara, "raw": job.yara_raw, "timeout": job.yara_timeout}
         job.summary["features"] = features

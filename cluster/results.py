@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 
 from workers.artifacts import ArtifactCounts
 from workers.carve_links import ParentLinker
-from workers.features import FEATURE_SCHEMA, PARQUET, Histogram, features_part_key
+from workers.features import FEATURE_SCHEMA, PARQUET, RUNS_SCHEMA, FileMap, Histogram, features_part_key, runs_part_key
 from workers.manifest import MANIFEST_SCHEMA, PART_SCHEMA
 from workers.store import RESULTS, ObjectStore
 from workers.yara_scan import YARA_SCHEMA, yara_part_key
@@ -74,12 +74,29 @@ def concatenate(
     return rows
 
 
-def write_features(store: ObjectStore, case: str, job_id: str, segment_keys: list[str]) -> dict[str, Any]:
+def write_features(
+    store: ObjectStore, case: str, job_id: str, segment_keys: list[str], files_keys: dict[int, list[str]]
+) -> dict[str, Any]:
     """The job's feature table from its segments' parts (`segment_keys`: their manifest
-    parts), and the per-kind histograms of values (bulk_extractor's, in Parquet)."""
+    parts), each hit inside an extracted file named by the file (`files_keys`: the files
+    parts of each image, beside which their runs lie), and the per-kind histograms of values
+    (bulk_extractor's, in Parquet). One image's file runs in memory at a time."""
     histogram = Histogram()
+    maps: dict[int, FileMap] = {}
+
+    def place(part: pa.Table) -> pa.Table:
+        histogram.add_table(part)
+        image = part.column("image_index")[0].as_py()
+        if image not in maps:
+            maps.clear()
+            runs = [
+                pq.read_table(io.BytesIO(store.get_bytes(RESULTS, runs_part_key(k)))) for k in files_keys.get(image, [])
+            ]
+            maps[image] = FileMap(pa.concat_tables(runs) if runs else RUNS_SCHEMA.empty_table())
+        return maps[image].annotate(part)
+
     keys = [features_part_key(k) for k in segment_keys]
-    rows = concatenate(store, keys, FEATURE_SCHEMA, features_key(case, job_id), histogram.add_table)
+    rows = concatenate(store, keys, FEATURE_SCHEMA, features_key(case, job_id), place)
     sink = io.BytesIO()
     pq.write_table(histogram.table(), sink, compression="zstd")
     store.put_bytes(RESULTS, histograms_key(case, job_id), sink.getvalue(), PARQUET)

@@ -8,6 +8,7 @@ file's digest and their offset in it, so an examiner sees where in which file a 
 
 from __future__ import annotations
 
+import bisect
 import functools
 import io
 from collections import Counter
@@ -194,3 +195,61 @@ class SegmentFeatures:
         rows = feature_rows(self.hits, self.where, carves)
         store.put_bytes(RESULTS, features_part_key(part_key), rows_bytes(rows), PARQUET)
         return Counter(h.kind for h in self.hits)
+
+
+# Where each extracted file's content lies in the image, written beside a files part, so a
+# feature hit found by image offset can name the file holding it.
+RUNS_SCHEMA = pa.schema(
+    [
+        ("image_offset", pa.uint64()),
+        ("length", pa.uint64()),
+        ("file_offset", pa.uint64()),
+        ("path", pa.string()),  # forensic path: fs@<filesystem offset>:<path in it>
+        ("sha256", pa.string()),
+    ]
+)
+
+
+def runs_part_key(part_key: str) -> str:
+    return part_key.removesuffix(".parquet") + "-runs.parquet"
+
+
+def file_path(fs_offset: int, path: str) -> str:
+    """An extracted file's forensic path: its filesystem (by offset in the image) and path."""
+    return f"fs@{fs_offset}:{path}"
+
+
+class FileMap:
+    """The runs of an image's extracted files, sorted, for placing hits inside files. Memory
+    grows with the number of runs of the image's files (not with its bytes or its hits)."""
+
+    def __init__(self, runs: pa.Table) -> None:
+        runs = runs.sort_by("image_offset")
+        self.starts: list[int] = runs.column("image_offset").to_pylist()
+        self.lengths: list[int] = runs.column("length").to_pylist()
+        self.file_offsets: list[int] = runs.column("file_offset").to_pylist()
+        self.paths: list[str] = runs.column("path").to_pylist()
+        self.sha256: list[str] = runs.column("sha256").to_pylist()
+
+    def annotate(self, hits: pa.Table) -> pa.Table:
+        """`hits` with artifact columns naming the extracted file a hit starts in (a file's
+        path is preferred to a carve's: it is where the examiner will look)."""
+        if not self.starts or hits.num_rows == 0:
+            return hits
+        names = ("artifact_sha256", "artifact_offset", "artifact_path")
+        columns = {name: hits.column(name).to_pylist() for name in names}
+        changed = False
+        for row, offset in enumerate(hits.column("offset").to_pylist()):
+            run = bisect.bisect_right(self.starts, offset) - 1
+            if run < 0 or offset >= self.starts[run] + self.lengths[run]:
+                continue
+            columns["artifact_sha256"][row] = self.sha256[run]
+            columns["artifact_offset"][row] = offset - self.starts[run] + self.file_offsets[run]
+            columns["artifact_path"][row] = self.paths[run]
+            changed = True
+        if not changed:
+            return hits
+        for name in names:
+            field = FEATURE_SCHEMA.field(name)
+            hits = hits.set_column(hits.schema.get_field_index(name), field, pa.array(columns[name], field.type))
+        return hits

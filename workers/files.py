@@ -26,7 +26,8 @@ import ray
 
 from workers.artifacts import ArtifactCounts
 from workers.evidence import EvidenceError, ImageRef
-from workers.filesystems import Entry, FilesystemError, open_filesystem, read_content, walk
+from workers.features import RUNS_SCHEMA, file_path, rows_bytes, runs_part_key
+from workers.filesystems import Entry, FilesystemError, data_runs, open_filesystem, read_content, walk
 from workers.images import MediaImage, open_image
 from workers.known_files import known_files_for_job, mark_known
 from workers.manifest import artifact_row, part_bytes
@@ -238,6 +239,7 @@ def extract_files_local(
     result = FilesResult(image_index, batch, current_node(), part_key=files_part_key(ctx, image_index, batch))
     yara = TaskScan.for_task(config, ctx, image_index, result.part_key)
     rows: list[dict[str, Any]] = []
+    runs: list[dict[str, Any]] = []  # where each file lies, for naming the file a feature is in
     with open_image(image.path, config) as media:
         tsk, opened = TskImage(media, salvage=True), {}
         for fs_offset, entry in _batch_entries(config, key, batch):
@@ -251,8 +253,14 @@ def extract_files_local(
             result.count_stored(new)
             result.found[entry.allocation] += 1
             rows.append(_row(ctx, image, image_index, fs_offset, entry, digests) | {"yara": matched})
+            where = file_path(fs_offset, entry.path)
+            runs += [
+                {"image_offset": at, "length": n, "file_offset": f, "path": where, "sha256": digests["sha256"]}
+                for at, n, f in data_runs(opened[fs_offset], entry)
+            ]
     mark_known(known, rows, result)
     yara.write(store)
+    store.put_bytes(RESULTS, runs_part_key(result.part_key), rows_bytes(runs, RUNS_SCHEMA), PARQUET)
     store.put_bytes(RESULTS, result.part_key, part_bytes(rows), PARQUET)
     result.seconds = time.monotonic() - started
     return result

@@ -323,6 +323,43 @@ def _with_streams(fs: Filesystem, tsk_file: pytsk3.File, entry: Entry, warn: Cal
         )
 
 
+def data_runs(fs: Filesystem, entry: Entry) -> list[tuple[int, int, int]]:
+    """Where an entry's content lies in the image: (image offset, length, file offset) of each
+    allocated run of its data attribute, clipped to its size. Sparse and filler runs, and
+    data resident in the metadata (small NTFS files), have no place of their own: none."""
+    if not entry.has_content:
+        return []
+    try:
+        tsk_file = fs.tsk.open_meta(inode=entry.inode)
+        attrs = list(tsk_file)
+    except TSK_ERRORS:
+        return []
+    skip = int(pytsk3.TSK_FS_ATTR_RUN_FLAG_SPARSE) | int(pytsk3.TSK_FS_ATTR_RUN_FLAG_FILLER)
+    runs = []
+    for attr in attrs:
+        kind, attr_id = int(attr.info.type), int(attr.info.id)
+        wanted = (
+            (kind, attr_id) == (entry.attr_type, entry.attr_id)
+            if entry.attr_type is not None
+            else kind
+            in (
+                int(pytsk3.TSK_FS_ATTR_TYPE_DEFAULT),
+                int(pytsk3.TSK_FS_ATTR_TYPE_NTFS_DATA),
+            )
+        )
+        if not wanted:
+            continue
+        for run in attr:
+            if int(run.flags) & skip:
+                continue
+            file_offset = int(run.offset) * fs.block_size
+            length = min(int(run.len) * fs.block_size, entry.size - file_offset)
+            if length > 0:
+                runs.append((fs.offset + int(run.addr) * fs.block_size, length, file_offset))
+        break
+    return runs
+
+
 def read_content(fs: Filesystem, entry: Entry, chunk_size: int = CHUNK) -> Iterator[bytes]:
     """The bytes of an entry (its default data, or its named stream) in chunks of at most
     `chunk_size`, for hashing or storing without holding the file in memory.

@@ -16,6 +16,7 @@ import pytest
 from cluster import api
 from cluster.cli import main
 from cluster.results import features_key, histograms_key
+from tests.conftest import e2fs
 from tests.integration.conftest import cli_env
 from workers.store import RESULTS
 
@@ -84,6 +85,24 @@ def test_histograms_count_what_was_planted(job, store) -> None:
     table = pq.read_table(io.BytesIO(store.get_bytes(RESULTS, histograms_key(job.case, job.id)))).to_pylist()
     counts = {(r["kind"], r["value"]): r["count"] for r in table}
     assert counts == {("bitcoin", GENESIS): 2, ("ccn", CARD): 1, ("email", MAIL): 1, ("domain", "example.net"): 1}
+
+
+def test_a_hit_inside_a_filesystem_file_names_the_file(settings, store, tmp_path) -> None:
+    # The e-mail sits 3000 bytes into a file of an ext4 filesystem (1 KiB blocks, so the
+    # file spans blocks); where the image holds it is found with bytes.find, not Quarry.
+    src = tmp_path / "src"
+    (src / "mail").mkdir(parents=True)
+    (src / "mail" / "draft.txt").write_bytes(b"x" * 3000 + b" write to " + MAIL.encode() + b" soon\n")
+    image = tmp_path / "ext4.img"
+    e2fs("mke2fs", "-q", "-F", "-t", "ext4", "-b", "1024", "-d", str(src), str(image), "8M")
+    at = image.read_bytes().index(MAIL.encode())
+    done = api.wait(settings, api.submit(settings, "case-features-fs", [str(image)]).id)
+    assert done.state == "done", done.error
+    rows = pq.read_table(io.BytesIO(store.get_bytes(RESULTS, features_key(done.case, done.id)))).to_pylist()
+    mail = [r for r in rows if r["kind"] == "email"]
+    assert [(r["offset"], r["artifact_path"], r["artifact_offset"]) for r in mail] == [
+        (at, "fs@0:/mail/draft.txt", 3000 + len(" write to "))
+    ]
 
 
 def test_find_redacts_sensitive_values_unless_revealed(job, minio, ray_cluster, tmp_path, monkeypatch, capsys):
