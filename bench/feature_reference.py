@@ -321,7 +321,7 @@ def main() -> None:
     seconds = time.perf_counter() - started
     size = args.image.stat().st_size
     report = {"image": str(args.image), "size": size, "seconds": round(seconds, 3),
-              "mb_s": round(size / 1e6 / seconds, 2), "hits": counts}  # fmt: skip
+              "mb_per_s": round(size / 1e6 / seconds, 2), "hits": counts}  # fmt: skip
     (args.out / "report.json").write_text(json.dumps(report, indent=1))
     print(json.dumps(report))
 

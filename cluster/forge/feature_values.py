@@ -997,13 +997,17 @@ def _bip39_bad_checksum(rng: random.Random) -> str:
 
 
 def _bip39_misspelt(rng: random.Random) -> str:
-    words = _bip39(rng).split(" ")
-    i = rng.randrange(3, len(words) - 3)
+    """A phrase with one word misspelt: two runs of list words, neither a valid phrase (a run
+    of 12, 15, ... words on one side could be, by chance)."""
     index = bip39_index()
     while True:
-        w = _change_one(rng, words[i], string.ascii_lowercase, 0)
-        if w not in index:
-            return " ".join(words[:i] + [w] + words[i + 1 :])
+        words = _bip39(rng).split(" ")
+        i = rng.randrange(3, len(words) - 3)
+        if bip39_ok(" ".join(words[:i])) or bip39_ok(" ".join(words[i + 1 :])):
+            continue
+        while (w := _change_one(rng, words[i], string.ascii_lowercase, 0)) in index:
+            pass
+        return " ".join(words[:i] + [w] + words[i + 1 :])
 
 
 def _iban_wrong_length(rng: random.Random) -> str:

@@ -424,3 +424,14 @@ def test_decoys_look_like_their_kind():
 def test_card_inside_finds_digits_in_other_tokens():
     assert fv.card_inside("0x14Bd1278b1822f838F6a69297040831489a336Ba") == "69297040831489"
     assert fv.card_inside("+44 20 7946 0958") is None
+
+
+def test_a_misspelt_word_leaves_no_valid_phrase_on_either_side():
+    # Each side is a maximal run of list words: a run of 12, 15, ... words with a good
+    # checksum would be a real phrase, so the decoy must not leave one.
+    rng = random.Random(11)
+    index = fv.bip39_index()
+    for _ in range(500):
+        words = fv.make_decoy("bip39", rng, "one word not in the list").text.split(" ")
+        (bad,) = [i for i, w in enumerate(words) if w not in index]
+        assert not fv.bip39_ok(" ".join(words[:bad])) and not fv.bip39_ok(" ".join(words[bad + 1 :]))

@@ -165,3 +165,24 @@ def test_quarry_forge_profile_features(tmp_path, capsys):
     key = json.loads(Path(f"{out}.key.json").read_text())
     assert key["profile"] == "features" and out.stat().st_size == 1 << 20
     assert f"{len(key['items'])} planted items" in printed and "decoys:" in printed
+
+
+def test_scoring_counts_decoys_wrong_values_and_repeats():
+    key = {
+        "items": [
+            {"kind": "ccn", "offset": 100, "length": 19, "value": "4111111111111111", "encoding": "ascii"},
+            {"kind": "ccn", "offset": 900, "length": 32, "value": "5555555555554444", "encoding": "utf16le"},
+            {"kind": "ipv6", "offset": 300, "length": 6, "value": "fe80::", "encoding": "utf16le"},
+        ],
+        "decoys": [{"kind": "ccn", "offset": 500, "length": 20, "value": "4" * 20, "encoding": "ascii", "why": "x"}],
+    }
+    found = {
+        "ccn": [(100, "4111111111111111"), (100, "4111111111111111"), (505, "4444444444444448"), (900, "5555")],
+        "ipv6": [(300, "fe80::")],
+    }
+    s = score(key, found)
+    assert (s["ccn"]["planted"], s["ccn"]["found"], s["ccn"]["true"]) == (2, 4, 1)
+    assert s["ccn"]["precision_pct"] == 25.0 and s["ccn"]["recall_pct"] == 50.0
+    assert s["ccn"]["recall_ascii"] == [1, 1] and s["ccn"]["recall_utf16le"] == [0, 1]
+    assert s["ccn"]["decoys_reported"] == 1 and s["ccn"]["wrong_value"] == 1
+    assert s["ipv6"]["recall_pct"] == 100.0 and s["email"]["precision_pct"] is None
