@@ -9,8 +9,9 @@ the precision and recall the spec allows on that image, and what a plain Python 
 in MB/s, are measured in the same run. How tokens are cut follows docs/features.md: a hit is
 a maximal token (a value that continues into more characters of its own alphabet is not
 reported), URLs end at whitespace, a quote, `<`, `>` or a non-printable byte and drop trailing
-`.,;:!?)`. Where the spec leaves a choice open, this scanner takes the plainest one and the
-forge keeps its values clear of it: letters and digits next to a value end no token here.
+`.,;:!?)`. Where the spec leaves a choice open (is a card number inside a hex string a hit?
+may an IPv6 address follow a letter?), this scanner takes one reading (the first yes, the
+second no) and the forge plants nothing whose key depends on it.
 
 Usage: python -m bench.feature_reference IMAGE --out DIR
 """
