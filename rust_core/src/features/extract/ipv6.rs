@@ -1,6 +1,6 @@
 //! IPv6 addresses, anchored on `:`: the span of hex digits, colons and dots around it must
-//! parse as an address. Compressed forms need two groups and four hex digits (so C++'s
-//! `a::b` is not an address), except the loopback `::1`.
+//! parse as an address. Compressed forms need four hex digits and two groups or a whole
+//! group of four (so C++'s `a::b` is not an address, `fe80::` is), except the loopback `::1`.
 
 use super::chars::{before, is, lower, ALNUM, HEX};
 use super::Sink;
@@ -48,9 +48,12 @@ pub fn find(text: &[u8], sink: &mut Sink) {
         let Ok(addr) = std::str::from_utf8(token).unwrap_or("").parse::<Ipv6Addr>() else {
             continue;
         };
-        let groups = token.split(|&b| b == b':').filter(|g| !g.is_empty()).count();
+        // Compressed forms (C++ writes `a::b` too) need four hex digits and either two
+        // groups or one whole group of four (`fe80::`); `::1` is the loopback.
+        let groups: Vec<&[u8]> = token.split(|&b| b == b':').filter(|g| !g.is_empty()).collect();
         let hex = token.iter().filter(|b| is(**b, HEX)).count();
-        if (groups < 2 || hex < 4) && addr != Ipv6Addr::LOCALHOST {
+        let enough = hex >= 4 && (groups.len() >= 2 || groups.iter().any(|g| g.len() == 4));
+        if !enough && addr != Ipv6Addr::LOCALHOST {
             continue;
         }
         sink.push(Kind::Ipv6, s, e, lower(token), true);
@@ -82,6 +85,7 @@ mod tests {
         );
         assert_eq!(ips("lo ::1 up"), vec![(3, "::1".into())]);
         assert_eq!(ips("gw fe80::1:"), vec![(3, "fe80::1".into())]);
+        assert_eq!(ips("net fe80:: and"), vec![(4, "fe80::".into())]);
         assert_eq!(ips("m ::ffff:192.0.2.1"), vec![(2, "::ffff:192.0.2.1".into())]);
         assert_eq!(ips("1:2:3:4:5:6:7:8"), vec![(0, "1:2:3:4:5:6:7:8".into())]);
         assert!(ips("12:30:45 00:1A:2B:3C:4D:5E std::vector a::b x2001:db8::1").is_empty());

@@ -215,10 +215,10 @@ impl Phrase {
         }
     }
 
-    /// Judge a streak: each stretch of list words in it is a phrase when its length is a
-    /// phrase's length and its checksum holds (or it is reported invalid); a longer or odd
-    /// stretch by its longest valid prefix or suffix (never inner windows: each has a
-    /// 1-in-16 chance of a checksum that holds by accident).
+    /// Judge a streak: each maximal stretch of list words in it is a phrase when its length
+    /// is a phrase's length (reported invalid when its checksum fails). A stretch of another
+    /// length is no phrase: cutting windows out of it would find, by accident, one checksum
+    /// in sixteen that holds.
     fn flush(&mut self, text: &[u8], sink: &mut Sink) {
         if self.words.len() >= 12 {
             let mut stretch: Vec<(usize, usize, u16)> = Vec::new();
@@ -236,29 +236,16 @@ impl Phrase {
 
 fn judge(words: &[(usize, usize, u16)], text: &[u8], sink: &mut Sink) {
     let n = words.len();
-    if n < 12 {
+    if !PHRASE_LENGTHS.contains(&n) {
         return;
     }
-    let indices = |w: &[(usize, usize, u16)]| -> Vec<u16> { w.iter().map(|w| w.2).collect() };
-    if PHRASE_LENGTHS.contains(&n) {
-        let (start, end) = (words[0].0, words[n - 1].1);
-        sink.push(
-            Kind::Bip39,
-            start,
-            end,
-            string(&text[start..end]),
-            bip39::valid(&indices(words)),
-        );
-        return;
-    }
-    for len in PHRASE_LENGTHS.into_iter().filter(|&l| l < n) {
-        for from in [0, n - len] {
-            let window = &words[from..from + len];
-            if bip39::valid(&indices(window)) {
-                let (start, end) = (window[0].0, window[len - 1].1);
-                sink.push(Kind::Bip39, start, end, string(&text[start..end]), true);
-                return;
-            }
-        }
-    }
+    let indices: Vec<u16> = words.iter().map(|w| w.2).collect();
+    let (start, end) = (words[0].0, words[n - 1].1);
+    sink.push(
+        Kind::Bip39,
+        start,
+        end,
+        string(&text[start..end]),
+        bip39::valid(&indices),
+    );
 }
