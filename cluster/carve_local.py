@@ -24,9 +24,10 @@ import rust_core
 from cluster.local_pool import in_order, prepare_output
 from cluster.planning import plan_segments
 from workers.carve_links import ParentLinker, carve_order
-from workers.carving import Segment, carve_fields, carve_segment
+from workers.carving import carve_fields, carve_segment
 from workers.files import unallocated_ranges
 from workers.images import open_image
+from workers.segments import Segment
 
 MANIFEST = "manifest.jsonl"
 SUMMARY = "summary.json"

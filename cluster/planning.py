@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from workers.carving import Segment
 from workers.evidence import ImageRef
+from workers.segments import Segment
 
 
 def plan_segments(

@@ -22,9 +22,9 @@ import pyarrow.parquet as pq
 
 from cluster.local_pool import in_order, prepare_output
 from cluster.planning import plan_segments
-from workers.carving import LEAD, Segment
 from workers.features import FEATURE_SCHEMA, KINDS, LONGEST, Histogram, scanner
 from workers.images import open_image
+from workers.segments import Segment, read_window
 
 FEATURES = "features.parquet"
 HISTOGRAMS = "histograms.parquet"
@@ -43,9 +43,8 @@ class ScanOptions:
 
 def _scan_one(image: str, options: ScanOptions, seg: Segment) -> dict[str, list[Any]]:
     """Scan one segment in a pool process; its hits as columns (cheap to send back)."""
-    lead = min(LEAD, seg.start)
     with open_image(image) as img:
-        window = img.read_salvaging(seg.start - lead, lead + seg.length + seg.overlap, [])
+        window, lead = read_window(img, seg)
     hits = scanner(options.kinds, options.invalid).scan(window, seg.start, seg.length, lead)
     return {name: [getattr(h, name) for h in hits] for name in COLUMNS}
 

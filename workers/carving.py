@@ -24,21 +24,13 @@ from workers.features import Located, SegmentFeatures
 from workers.images import MediaImage, open_image
 from workers.known_files import known_files_for_job, mark_known
 from workers.manifest import artifact_row, part_bytes
+from workers.segments import Segment, read_window
 from workers.steps import JobContext, current_node
 from workers.store import RESULTS, StoreConfig, shared_store
 from workers.yara_scan import TaskScan
 
 STEP = "scan_segment"
 VERSION = "4"
-
-
-@dataclass(frozen=True)
-class Segment:
-    image_index: int
-    index: int
-    start: int
-    length: int
-    overlap: int
 
 
 @dataclass
@@ -53,7 +45,6 @@ class SegmentResult(ArtifactCounts):
     features: Counter[str] = field(default_factory=Counter)  # feature hits per kind
 
 
-LEAD = 4096  # bytes before a segment a walker may look back into (see Carver.scan)
 FIRST_REREAD = 4 << 20  # a file running past the window is re-read from this much, doubling
 BLOCK = 4096  # fragments of a fragmented file begin on multiples of this (a cluster size)
 MAX_GAP = 256 << 10  # the farthest a second fragment is looked for after the first ends
@@ -79,9 +70,7 @@ def carve_segment(
     """Each file whose header lies in the segment, with its bytes, re-reading past the window;
     each of `window_scans` (features, a YARA raw scan) gets the window and its image offset
     first, so the segment is read once for all of them."""
-    # The hash step records unreadable ranges for the job; here they are only zeros to scan.
-    lead = min(LEAD, seg.start)
-    window = img.read_salvaging(seg.start - lead, lead + seg.length + seg.overlap, [])
+    window, lead = read_window(img, seg)
     view = memoryview(window)
     for scan in window_scans:
         if scan is not None:

@@ -1,5 +1,16 @@
-"""One module per `quarry` subcommand; each offers `register(subparsers)`."""
+"""One module per `quarry` subcommand; each offers `register(subparsers)`.
 
-from cluster.commands import carve, find, forge, hashset, jobs, rules, scan, submit, upload, verify
+Modules are imported by name, so a command that runs on one machine (`quarry scan`) does
+not pay for importing Ray and the MinIO client it never uses.
+"""
 
-MODULES = (forge, upload, submit, jobs, find, verify, hashset, rules, carve, scan)
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+NAMES = ("forge", "upload", "submit", "jobs", "find", "verify", "hashset", "rules", "carve", "scan")
+
+
+def load(names: tuple[str, ...] = NAMES) -> list[ModuleType]:
+    return [importlib.import_module(f"cluster.commands.{name}") for name in names]
