@@ -50,10 +50,11 @@ def _scan_one(image: str, options: ScanOptions, seg: Segment) -> dict[str, list[
 
 
 def escape_value(value: str) -> str:
-    """A value on one line of a feature file: tabs, line ends and `\\` escaped as `\\xNN`."""
-    if not any(c in value for c in "\t\r\n\\"):
-        return value
-    return "".join(f"\\x{ord(c):02X}" if c in "\t\r\n\\" else c for c in value)
+    """A value on one line of a feature file: tabs, line ends and `\\` escaped as `\\xNN`
+    (chained replaces: each is a fast scan when the character is absent, as it mostly is)."""
+    for c in "\\\t\r\n":  # the backslash first, so no escape is escaped again
+        value = value.replace(c, f"\\x{ord(c):02X}")
+    return value
 
 
 def _header(f: IO[str], kind: str, image: str) -> None:

@@ -126,7 +126,16 @@ fn extend_ascii(data: &[u8], at: usize) -> (usize, usize) {
     while s > 0 && is_text(data[s - 1]) {
         s -= 1;
     }
+    // Forward 64 bytes at a time while whole blocks are text (long runs are common in text).
     let mut e = at;
+    while e + 64 <= data.len() {
+        let (t, _) = masks(data[e..e + 64].try_into().expect("64 bytes"));
+        let n = (!t).trailing_zeros() as usize;
+        e += n;
+        if n < 64 {
+            return (s, e);
+        }
+    }
     while e < data.len() && is_text(data[e]) {
         e += 1;
     }

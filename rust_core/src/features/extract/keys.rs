@@ -4,6 +4,11 @@
 use super::chars::string;
 use super::Sink;
 use crate::features::kind::Kind;
+use memchr::memmem::Finder;
+use std::sync::LazyLock;
+
+/// Built once: a searcher per call would cost more than searching a short run.
+static BEGIN: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"-----BEGIN "));
 
 pub const MAX_BLOCK: usize = 64 << 10;
 
@@ -19,7 +24,7 @@ const LABELS: [(&[u8], Kind); 7] = [
 
 pub fn find(text: &[u8], sink: &mut Sink) {
     let mut from = 0;
-    for begin in memchr::memmem::find_iter(text, b"-----BEGIN ") {
+    for begin in BEGIN.find_iter(text) {
         if begin < from {
             continue;
         }

@@ -5,11 +5,16 @@ use super::chars::{all, at, before, is, lower, ALNUM, BASE32};
 use super::Sink;
 use crate::features::kind::Kind;
 use crate::features::validate::onion;
+use memchr::memmem::Finder;
+use std::sync::LazyLock;
+
+/// Built once: a searcher per call would cost more than searching a short run.
+static ONION: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b".onion"));
 
 const LABEL: usize = 56;
 
 pub fn find(text: &[u8], sink: &mut Sink) {
-    for dot in memchr::memmem::find_iter(text, b".onion") {
+    for dot in ONION.find_iter(text) {
         let end = dot + 6;
         if dot < LABEL || is(at(text, end), ALNUM) {
             continue;

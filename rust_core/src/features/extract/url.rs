@@ -4,6 +4,11 @@
 use super::chars::{at, before, domain_end, is, lower, string, ALNUM, DIGIT, HEX};
 use super::Sink;
 use crate::features::kind::Kind;
+use memchr::memmem::Finder;
+use std::sync::LazyLock;
+
+/// Built once: a searcher per call would cost more than searching a short run.
+static SEPARATOR: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"://"));
 
 const SCHEMES: [&[u8]; 4] = [b"http", b"https", b"ftp", b"ftps"];
 
@@ -15,7 +20,7 @@ fn ends_path(b: u8) -> bool {
 }
 
 pub fn find(text: &[u8], sink: &mut Sink) {
-    for sep in memchr::memmem::find_iter(text, b"://") {
+    for sep in SEPARATOR.find_iter(text) {
         let mut start = sep;
         while start > 0 && text[start - 1].is_ascii_alphabetic() && sep - start < 6 {
             start -= 1;

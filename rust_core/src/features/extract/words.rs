@@ -201,14 +201,14 @@ struct Phrase {
 const PHRASE_LENGTHS: [usize; 5] = [24, 21, 18, 15, 12];
 
 impl Phrase {
+    #[inline]
     fn word(&mut self, text: &[u8], s: usize, e: usize, sink: &mut Sink) {
         let candidate = (3..=8).contains(&(e - s)) && all(&text[s..e], LOWER);
-        let joined = self
-            .words
-            .last()
-            .is_some_and(|&(_, last_end)| s == last_end + 1 && text[last_end] == b' ');
-        if !(candidate && joined) {
-            self.flush(text, sink);
+        if let Some(&(_, last_end)) = self.words.last() {
+            let joined = s == last_end + 1 && text[last_end] == b' ';
+            if !(candidate && joined) {
+                self.flush(text, sink);
+            }
         }
         if candidate {
             self.words.push((s, e));
