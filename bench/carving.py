@@ -21,7 +21,6 @@ cannot run is printed with the reason; none is skipped silently.
 
 from __future__ import annotations
 
-import argparse
 import bisect
 import hashlib
 import json
@@ -29,15 +28,13 @@ import os
 import re
 import shutil
 import subprocess
-import sys
-import tempfile
 import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.common import timed, warm_cache
+from bench.common import bench_main, quarry_command, run_warm, tail
 from cluster.forge.corpus import forge_corpus
 
 QUARRY_TRUNCATED = {"truncated", "damaged"}
@@ -254,13 +251,6 @@ def scalpel_carves(out: Path) -> list[Carve]:
 # --- running each tool ----------------------------------------------------------------------------
 
 
-def _tail(text: str | bytes | None) -> str:
-    if isinstance(text, bytes):
-        text = text.decode(errors="replace")
-    lines = [ln for ln in (text or "").splitlines() if ln.strip()]
-    return lines[-1].strip()[:300] if lines else "(no output)"
-
-
 def ensure_carving_peers() -> dict[str, str]:
     """Install the peers that are missing the way deploy/install.sh does (apt-get); returns
     tool -> why it is still missing."""
@@ -280,27 +270,22 @@ def ensure_carving_peers() -> dict[str, str]:
             capture_output=True,
             text=True,
         )
-        why = f"apt-get install failed: {_tail(done.stderr)}"
+        why = f"apt-get install failed: {tail(done.stderr)}"
     return {
         tool: f"not installed ({why}; Debian package {pkg})" for tool, pkg in missing.items() if not shutil.which(tool)
     }
 
 
-def _run(name: str, image: Path, cmd: list[str], out: Path, cwd: Path | None = None) -> tuple[ToolRun, bool]:
-    warm_cache(image)
-    seconds, done = timed(lambda: subprocess.run(cmd, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True))
+def _run(name: str, image: Path, cmd: list[str], cwd: Path | None = None) -> tuple[ToolRun, bool]:
+    seconds, error = run_warm(cmd, image, cwd)
     run = ToolRun(name, seconds)
-    if done.returncode != 0:
-        run.error = f"exit {done.returncode}: {_tail(done.stderr) or _tail(done.stdout)}"
-        return run, False
-    return run, True
+    run.error = error
+    return run, error is None
 
 
 def run_quarry(image: Path, out: Path, jobs: int) -> ToolRun:
-    quarry = Path(sys.executable).with_name("quarry")
-    run, ok = _run(
-        f"quarry ({jobs} jobs)", image, [str(quarry), "carve", str(image), "--out", str(out), "--jobs", str(jobs)], out
-    )
+    cmd = [*quarry_command(), "carve", str(image), "--out", str(out), "--jobs", str(jobs)]
+    run, ok = _run(f"quarry ({jobs} jobs)", image, cmd)
     if ok:
         run.carves, run.notes = quarry_carves(out)
     else:
@@ -313,18 +298,18 @@ def run_photorec(image: Path, out: Path) -> ToolRun:
     # /cmd answers PhotoRec's menus: no partition table, paranoid checks, every file type it
     # knows, search the whole image. It writes recup_dir.N/ and recup_dir.1/report.xml.
     cmd = ["photorec", "/log", "/d", str(out / "recup_dir"), "/cmd", str(image), PHOTOREC_CMD]
-    run, ok = _run("photorec", image, cmd, out, cwd=out)
+    run, ok = _run("photorec", image, cmd, cwd=out)
     if ok:
         try:
             run.carves = photorec_carves(out)
         except RuntimeError as exc:
             log = out / "photorec.log"
-            run.error = f"{exc}: {_tail(log.read_text(errors='replace')) if log.exists() else 'no log'}"
+            run.error = f"{exc}: {tail(log.read_text(errors='replace')) if log.exists() else 'no log'}"
     return run
 
 
 def run_foremost(image: Path, out: Path) -> ToolRun:
-    run, ok = _run("foremost", image, ["foremost", "-Q", "-i", str(image), "-o", str(out)], out)
+    run, ok = _run("foremost", image, ["foremost", "-Q", "-i", str(image), "-o", str(out)])
     if ok:
         run.carves = foremost_carves(out)
     return run
@@ -333,7 +318,7 @@ def run_foremost(image: Path, out: Path) -> ToolRun:
 def run_scalpel(image: Path, out: Path, work: Path) -> ToolRun:
     conf = work / "scalpel.conf"
     conf.write_text(SCALPEL_CONF.lstrip())
-    run, ok = _run("scalpel", image, ["scalpel", "-c", str(conf), "-o", str(out), str(image)], out)
+    run, ok = _run("scalpel", image, ["scalpel", "-c", str(conf), "-o", str(out), str(image)])
     if ok:
         run.carves = scalpel_carves(out)
     return run
@@ -486,16 +471,7 @@ def bench_carving(work: Path, size: int, seed: int, jobs: int = 2, image: Path |
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--size-mib", type=int, default=1024, help="corpus image size (default 1024)")
-    ap.add_argument("--seed", type=int, default=11)
-    ap.add_argument("--jobs", type=int, default=2, help="quarry carve --jobs (default 2)")
-    ap.add_argument("--image", type=Path, help="an existing corpus image (with IMAGE.key.json) instead of forging")
-    ap.add_argument("--work-dir", help="where the image and the tools' output go (default: the temp dir)")
-    args = ap.parse_args()
-    with tempfile.TemporaryDirectory(prefix="quarry-bench-carving-", dir=args.work_dir) as tmp:
-        figures = bench_carving(Path(tmp), args.size_mib << 20, args.seed, args.jobs, args.image)
-    print(json.dumps(figures))
+    bench_main(__doc__, "carving", bench_carving, "quarry carve --jobs")
 
 
 if __name__ == "__main__":

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import shutil
 import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -45,6 +49,54 @@ def warm_cache(path: Path) -> None:
     with open(path, "rb") as f:
         while f.read(16 << 20):
             pass
+
+
+def tail(text: str | bytes | None) -> str:
+    """The last non-empty line of a tool's output (what says why it failed)."""
+    if isinstance(text, bytes):
+        text = text.decode(errors="replace")
+    lines = [ln for ln in (text or "").splitlines() if ln.strip()]
+    return lines[-1].strip()[:300] if lines else "(no output)"
+
+
+def quarry_command() -> list[str]:
+    """How to run this checkout's `quarry` (the venv's script, or the module)."""
+    quarry = Path(sys.executable).with_name("quarry")
+    return [str(quarry)] if quarry.exists() else [sys.executable, "-m", "cluster.cli"]
+
+
+def run_warm(
+    cmd: list[str], image: Path, cwd: Path | None = None, cores: set[int] | None = None
+) -> tuple[float, str | None]:
+    """Run a contender from a warm page cache (pinned to `cores` when given), timed
+    wall-clock: (seconds, None), or (seconds, why it failed)."""
+    warm_cache(image)
+
+    def pin() -> None:
+        if cores:
+            os.sched_setaffinity(0, cores)
+
+    seconds, done = timed(
+        lambda: subprocess.run(cmd, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, preexec_fn=pin)
+    )
+    if done.returncode != 0:
+        return seconds, f"exit {done.returncode}: {tail(done.stderr) or tail(done.stdout)}"
+    return seconds, None
+
+
+def bench_main(doc: str | None, what: str, bench: Callable[..., dict[str, Any]], jobs_help: str) -> None:
+    """The command line of a benchmark run on its own: forge (or take) its image, run it in
+    a temporary folder, print the figures as JSON."""
+    ap = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
+    ap.add_argument("--size-mib", type=int, default=1024, help="image size (default 1024)")
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--jobs", type=int, default=2, help=f"{jobs_help} (default 2)")
+    ap.add_argument("--image", type=Path, help=f"an existing {what} image (with IMAGE.key.json) instead of forging")
+    ap.add_argument("--work-dir", help="where the image and the contenders' output go (default: a temp dir)")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix=f"quarry-bench-{what}-", dir=args.work_dir) as tmp:
+        figures = bench(Path(tmp), args.size_mib << 20, args.seed, args.jobs, args.image)
+    print(json.dumps(figures))
 
 
 def run_tool(cmd: list[str]) -> None:

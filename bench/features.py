@@ -20,20 +20,17 @@ for all scanners together on 2 cores.
 
 from __future__ import annotations
 
-import argparse
 import bisect
 import json
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.common import timed, warm_cache
+from bench.common import bench_main, quarry_command, run_warm
 from bench.feature_reference import unescape
 from cluster.forge.feature_values import KINDS
 from cluster.forge.features import forge_features
@@ -161,13 +158,6 @@ def _pct(n: int, total: int) -> float | None:
 # --- running the scanners ------------------------------------------------------------------------------------
 
 
-def _tail(text: bytes | str | None) -> str:
-    if isinstance(text, bytes):
-        text = text.decode(errors="replace")
-    lines = [ln for ln in (text or "").splitlines() if ln.strip()]
-    return lines[-1].strip()[:300] if lines else "(no output)"
-
-
 def _cores(jobs: int) -> set[int] | None:
     """The first `jobs` CPUs this process may use, to pin a scanner to; None if it cannot be."""
     if not hasattr(os, "sched_getaffinity"):
@@ -176,24 +166,12 @@ def _cores(jobs: int) -> set[int] | None:
     return set(cpus[:jobs]) if len(cpus) >= jobs else None
 
 
-def quarry_command() -> list[str]:
-    quarry = Path(sys.executable).with_name("quarry")
-    return [str(quarry)] if quarry.exists() else [sys.executable, "-m", "cluster.cli"]
-
-
 def run_scanner(name: str, cmd: list[str], image: Path, out: Path, cores: set[int] | None = None) -> ScanRun:
     """Run one scanner from a warm page cache, timed, and read its feature files."""
     shutil.rmtree(out, ignore_errors=True)
-    warm_cache(image)
-
-    def pin() -> None:
-        if cores:
-            os.sched_setaffinity(0, cores)
-
-    seconds, done = timed(lambda: subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, preexec_fn=pin))
-    run = ScanRun(name, seconds)
-    if done.returncode != 0:
-        run.error = f"exit {done.returncode}: {_tail(done.stderr) or _tail(done.stdout)}"
+    seconds, error = run_warm(cmd, image, cores=cores)
+    run = ScanRun(name, seconds, error=error)
+    if error:
         return run
     run.found, run.notes = read_features(out)
     report = out / "report.json"
@@ -354,16 +332,7 @@ def bench_features(work: Path, size: int, seed: int, jobs: int = 2, image: Path 
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--size-mib", type=int, default=1024, help="image size (default 1024)")
-    ap.add_argument("--seed", type=int, default=11)
-    ap.add_argument("--jobs", type=int, default=2, help="quarry scan --jobs, and the cores it is pinned to (default 2)")
-    ap.add_argument("--image", type=Path, help="an existing features image (with IMAGE.key.json) instead of forging")
-    ap.add_argument("--work-dir", help="where the image and the scanners' output go (default: a temp dir)")
-    args = ap.parse_args()
-    with tempfile.TemporaryDirectory(prefix="quarry-bench-features-", dir=args.work_dir) as tmp:
-        figures = bench_features(Path(tmp), args.size_mib << 20, args.seed, args.jobs, args.image)
-    print(json.dumps(figures))
+    bench_main(__doc__, "features", bench_features, "quarry scan --jobs, and the cores it is pinned to")
 
 
 if __name__ == "__main__":

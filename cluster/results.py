@@ -16,9 +16,9 @@ import pyarrow.parquet as pq
 
 from workers.artifacts import ArtifactCounts
 from workers.carve_links import ParentLinker
-from workers.features import FEATURE_SCHEMA, PARQUET, RUNS_SCHEMA, FileMap, Histogram, features_part_key, runs_part_key
+from workers.features import FEATURE_SCHEMA, RUNS_SCHEMA, FileMap, Histogram, features_part_key, runs_part_key
 from workers.manifest import MANIFEST_SCHEMA, PART_SCHEMA
-from workers.store import RESULTS, ObjectStore
+from workers.store import PARQUET, RESULTS, ObjectStore
 from workers.yara_scan import YARA_SCHEMA, yara_part_key
 
 
@@ -97,9 +97,7 @@ def write_features(
 
     keys = [features_part_key(k) for k in segment_keys]
     rows = concatenate(store, keys, FEATURE_SCHEMA, features_key(case, job_id), place)
-    sink = io.BytesIO()
-    pq.write_table(histogram.table(), sink, compression="zstd")
-    store.put_bytes(RESULTS, histograms_key(case, job_id), sink.getvalue(), PARQUET)
+    store.put_table(RESULTS, histograms_key(case, job_id), histogram.table())
     return {
         "key": features_key(case, job_id),
         "histograms": histograms_key(case, job_id),

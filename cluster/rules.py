@@ -16,25 +16,23 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 import tempfile
 from pathlib import Path
 
 import yara
 
+from cluster.published import check_label, remove_versions
+from workers.published import current_doc, current_key, meta_key
 from workers.store import RULES, ObjectStore
 from workers.yara_scan import (
     EXTERNAL_DEFAULTS,
     RuleSetInfo,
     StoredFile,
     compiled_key,
-    current_key,
     current_rule_sets,
-    meta_key,
     source_key,
 )
 
-LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 SUFFIXES = (".yar", ".yara")
 
 
@@ -46,12 +44,6 @@ class RuleSetError(ValueError):
         self.path, self.problem, self.line = str(path), problem, line
         where = f"{path}:{line}" if line is not None else str(path)
         super().__init__(f"{where}: {problem}")
-
-
-def _check_label(what: str, value: str) -> None:
-    if not LABEL.fullmatch(value) or value == "current.json":
-        rule = "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"
-        raise ValueError(f"{what} {value!r}: use {rule}")
 
 
 def rule_files(path: Path) -> dict[str, Path]:
@@ -96,14 +88,13 @@ def _stored(key: str, data: bytes) -> StoredFile:
 
 def current_version(store: ObjectStore, name: str) -> RuleSetInfo | None:
     """The version of `name` in use, or None if there is no such rule set."""
-    if not store.exists(RULES, current_key(name)):
-        return None
-    return RuleSetInfo.from_dict(store.get_json(RULES, current_key(name)))
+    doc = current_doc(store, RULES, name)
+    return RuleSetInfo.from_dict(doc) if doc else None
 
 
 def _new_version(store: ObjectStore, name: str, version: str | None, now: dt.datetime) -> str:
     if version is not None:
-        _check_label("version", version)
+        check_label("version", version)
         if store.exists(RULES, meta_key(name, version)):
             raise ValueError(f"rule set {name} already has version {version}; versions are kept as added: give another")
         return version
@@ -119,7 +110,7 @@ def add_rule_set(store: ObjectStore, path: Path, name: str, version: str | None 
     """Compile `path` (a rule file or a folder of them) and publish it as version `version`
     (default: the time now) of rule set `name`, made current. Any error leaves the store as
     it was."""
-    _check_label("rule set name", name)
+    check_label("rule set name", name)
     files = rule_files(path)
     sources = {ns: p.read_bytes() for ns, p in files.items()}
     rules = compile_files(files, path)
@@ -168,12 +159,4 @@ def versions(store: ObjectStore, name: str) -> list[RuleSetInfo]:
 def remove_rule_set(store: ObjectStore, name: str) -> int:
     """Stop using rule set `name` (its pointer goes first) and delete every version;
     returns the number of objects removed."""
-    _check_label("rule set name", name)
-    keys = store.list_keys(RULES, f"{name}/")
-    if current_key(name) not in keys:
-        raise ValueError(f"no rule set named {name!r}")
-    store.remove(RULES, current_key(name))
-    for key in keys:
-        if key != current_key(name):
-            store.remove(RULES, key)
-    return len(keys)
+    return remove_versions(store, RULES, name, "rule set")

@@ -30,6 +30,8 @@ FEATURES = "features.parquet"
 HISTOGRAMS = "histograms.parquet"
 REPORT = "report.json"
 COLUMNS = ("offset", "length", "kind", "value", "valid", "encoding", "context")
+# The local feature table: the cluster's columns that say what and where, without case/job/artifact.
+LOCAL_SCHEMA = pa.schema([FEATURE_SCHEMA.field(name) for name in COLUMNS])
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ def scan_image(image: str, out: Path, options: ScanOptions) -> dict[str, Any]:
         files = {k: stack.enter_context(open(out / f"{k}.txt", "w", encoding="utf-8")) for k in kinds}
         for kind, f in files.items():
             _header(f, kind, image)
-        parquet = stack.enter_context(pq.ParquetWriter(out / FEATURES, _LOCAL_SCHEMA, compression="zstd"))
+        parquet = stack.enter_context(pq.ParquetWriter(out / FEATURES, LOCAL_SCHEMA, compression="zstd"))
         for cols in in_order(
             functools.partial(
                 _scan_one,
@@ -101,7 +103,7 @@ def scan_image(image: str, out: Path, options: ScanOptions) -> dict[str, Any]:
                 histogram.add(kind, value, encoding)
                 counts[kind] += 1
                 invalid[kind] += not valid
-            parquet.write_table(pa.table(cols, schema=_LOCAL_SCHEMA))
+            parquet.write_table(pa.table(cols, schema=LOCAL_SCHEMA))
     for kind in kinds:
         with open(out / f"{kind}_histogram.txt", "w", encoding="utf-8") as f:
             f.write(f"# Quarry histogram: {kind}\n")
@@ -122,7 +124,3 @@ def scan_image(image: str, out: Path, options: ScanOptions) -> dict[str, Any]:
     }
     (out / REPORT).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return report
-
-
-# The local feature table: the cluster's columns that say what and where, without case/job/artifact.
-_LOCAL_SCHEMA = pa.schema([FEATURE_SCHEMA.field(name) for name in COLUMNS])

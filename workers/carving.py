@@ -23,7 +23,7 @@ from workers.evidence import ImageRef
 from workers.features import Located, SegmentFeatures
 from workers.images import MediaImage, open_image
 from workers.known_files import known_files_for_job, mark_known
-from workers.manifest import artifact_row, part_bytes
+from workers.manifest import PART_SCHEMA, artifact_row
 from workers.segments import Segment, read_window
 from workers.steps import JobContext, current_node
 from workers.store import RESULTS, StoreConfig, shared_store
@@ -173,7 +173,7 @@ def scan_segment_local(config: StoreConfig, ctx: JobContext, image: ImageRef, se
     mark_known(known_files_for_job(config, ctx), rows, result)
     yara.write(store)
     result.features = features.write(store, result.part_key, carved)
-    store.put_bytes(RESULTS, result.part_key, part_bytes(rows), "application/vnd.apache.parquet")
+    store.put_rows(RESULTS, result.part_key, rows, PART_SCHEMA)
     result.seconds = time.monotonic() - started
     return result
 

@@ -10,19 +10,16 @@ from __future__ import annotations
 
 import bisect
 import functools
-import io
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 import rust_core
 from workers.store import RESULTS, ObjectStore
 
-PARQUET = "application/vnd.apache.parquet"
 SENSITIVE = frozenset(rust_core.FeatureScanner.sensitive_kinds())
 KINDS = tuple(rust_core.FeatureScanner.all_kinds())
 # The longest feature (a private-key block) plus its context: the overlap a window needs.
@@ -125,13 +122,6 @@ def feature_rows(
     return rows
 
 
-def rows_bytes(rows: list[dict[str, Any]], schema: pa.Schema = FEATURE_SCHEMA) -> bytes:
-    """Rows as one Parquet file (a segment's part, written once under a deterministic key)."""
-    sink = io.BytesIO()
-    pq.write_table(pa.Table.from_pylist(rows, schema=schema), sink, compression="zstd")
-    return sink.getvalue()
-
-
 class Histogram:
     """Per-kind counts of each distinct value, the way bulk_extractor's histograms count:
     all hits, and how many of them were UTF-16LE. Memory grows with distinct values, not hits."""
@@ -193,7 +183,7 @@ class SegmentFeatures:
     def write(self, store: ObjectStore, part_key: str, carves: Sequence[Located]) -> Counter[str]:
         """Store the rows under the task's deterministic key; hits per kind."""
         rows = feature_rows(self.hits, self.where, carves)
-        store.put_bytes(RESULTS, features_part_key(part_key), rows_bytes(rows), PARQUET)
+        store.put_rows(RESULTS, features_part_key(part_key), rows, FEATURE_SCHEMA)
         return Counter(h.kind for h in self.hits)
 
 

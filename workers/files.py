@@ -26,13 +26,13 @@ import ray
 
 from workers.artifacts import ArtifactCounts
 from workers.evidence import EvidenceError, ImageRef
-from workers.features import RUNS_SCHEMA, file_path, rows_bytes, runs_part_key
+from workers.features import RUNS_SCHEMA, file_path, runs_part_key
 from workers.filesystems import Entry, FilesystemError, data_runs, open_filesystem, read_content, walk
 from workers.images import MediaImage, open_image
 from workers.known_files import known_files_for_job, mark_known
-from workers.manifest import artifact_row, part_bytes
+from workers.manifest import PART_SCHEMA, artifact_row
 from workers.steps import JobContext, current_node
-from workers.store import RESULTS, StoreConfig, s3_filesystem, shared_store
+from workers.store import PARQUET, RESULTS, StoreConfig, s3_filesystem, shared_store
 from workers.timeline import TimelineWriter, timeline_rows
 from workers.tsk_image import TskImage
 from workers.unallocated import unallocated_runs
@@ -44,8 +44,6 @@ VERSION = "2"
 BATCH_FILES = 500
 BATCH_BYTES = 256 << 20
 CONTENT = ("file", "stream")
-
-PARQUET = "application/vnd.apache.parquet"
 
 
 def _unallocated(fs: Any, warnings: list[str]) -> list[tuple[int, int]] | None:
@@ -260,8 +258,8 @@ def extract_files_local(
             ]
     mark_known(known, rows, result)
     yara.write(store)
-    store.put_bytes(RESULTS, runs_part_key(result.part_key), rows_bytes(runs, RUNS_SCHEMA), PARQUET)
-    store.put_bytes(RESULTS, result.part_key, part_bytes(rows), PARQUET)
+    store.put_rows(RESULTS, runs_part_key(result.part_key), runs, RUNS_SCHEMA)
+    store.put_rows(RESULTS, result.part_key, rows, PART_SCHEMA)
     result.seconds = time.monotonic() - started
     return result
 

@@ -22,7 +22,7 @@ import rust_core
 from workers.evidence import EvidenceError, ImageRef
 from workers.images import MediaImage, open_image
 from workers.steps import JobContext, current_node
-from workers.store import RESULTS, StoreConfig, shared_store
+from workers.store import PARQUET, RESULTS, StoreConfig, shared_store
 
 STEP = "hash_image"
 VERSION = "2"
@@ -157,7 +157,7 @@ def hash_image_local(
                 path = os.path.join(tmp, "windows.parquet")
                 with pq.ParquetWriter(path, window_schema(plan), compression="zstd") as sink:
                     digests, written = hash_stream(img, plan, sink, unreadable)
-                shared_store(config).put_file(RESULTS, key, path, "application/vnd.apache.parquet")
+                shared_store(config).put_file(RESULTS, key, path, PARQUET)
         container_check = img.check_container()
     return ImageDigests(
         image_index=image_index,

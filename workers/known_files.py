@@ -27,6 +27,7 @@ from typing import Any
 
 import rust_core
 from workers.artifacts import ArtifactCounts
+from workers.published import current_docs, meta_key
 from workers.steps import JobContext
 from workers.store import HASHSETS, ObjectStore, StoreConfig, shared_store
 
@@ -35,14 +36,6 @@ KNOWN_BAD = "known-bad"
 KINDS = (KNOWN_GOOD, KNOWN_BAD)
 VERDICTS = {KNOWN_BAD: "bad", KNOWN_GOOD: "good"}  # the manifest's `known` column
 STALE_SECONDS = 24 * 3600  # cached files no current set uses are removed after this long
-
-
-def current_key(name: str) -> str:
-    return f"{name}/current.json"
-
-
-def meta_key(name: str, version: str) -> str:
-    return f"{name}/{version}/meta.json"
 
 
 def file_key(name: str, version: str, algorithm: str) -> str:
@@ -108,7 +101,7 @@ class SetInfo:
 
 def current_sets(store: ObjectStore) -> list[SetInfo]:
     """The version in use of every set, by name."""
-    return [SetInfo.from_dict(store.get_json(HASHSETS, key)) for key in store.list_keys(HASHSETS, "", "/current.json")]
+    return [SetInfo.from_dict(doc) for doc in current_docs(store, HASHSETS)]
 
 
 def pin_current(store: ObjectStore) -> tuple[tuple[str, str], ...]:

@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 
 import rust_core
 from workers.steps import JobContext
+from workers.store import parquet_bytes
 
 PART_SCHEMA = pa.schema(
     [
@@ -75,10 +76,7 @@ def artifact_row(
 
 def part_bytes(rows: list[dict[str, Any]]) -> bytes:
     """A segment's rows as one Parquet file (written once under a deterministic key)."""
-    table = pa.Table.from_pylist(rows, schema=PART_SCHEMA)
-    sink = io.BytesIO()
-    pq.write_table(table, sink, compression="zstd")
-    return sink.getvalue()
+    return parquet_bytes(pa.Table.from_pylist(rows, schema=PART_SCHEMA))
 
 
 def read_part(data: bytes) -> pa.Table:

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import urllib3
 from minio import Minio
 from minio.error import S3Error
@@ -25,6 +27,7 @@ HASHSETS = "quarry-hashsets"
 EVIDENCE = "quarry-evidence"
 RULES = "quarry-rules"
 BUCKETS = (ARTIFACTS, RESULTS, JOURNAL, HASHSETS, EVIDENCE, RULES)
+PARQUET = "application/vnd.apache.parquet"
 # What a request to MinIO can raise when the server is down, unreachable or refuses.
 FAILURES = (S3Error, urllib3.exceptions.HTTPError, OSError)
 
@@ -45,6 +48,13 @@ class StoreConfig:
     @property
     def url(self) -> str:
         return f"{'https' if self.secure else 'http'}://{self.endpoint}"
+
+
+def parquet_bytes(table: pa.Table) -> bytes:
+    """A table as the bytes of one zstd-compressed Parquet file."""
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue()
 
 
 def artifact_key(sha256: str) -> str:
@@ -101,6 +111,13 @@ class ObjectStore:
             self.client.put_object(bucket, key, io.BytesIO(data), len(data), content_type=content_type)
         except FAILURES as exc:
             raise self._fail(f"put {bucket}/{key}", exc) from None
+
+    def put_table(self, bucket: str, key: str, table: pa.Table) -> None:
+        """A table as one Parquet object (results are written whole, under deterministic keys)."""
+        self.put_bytes(bucket, key, parquet_bytes(table), PARQUET)
+
+    def put_rows(self, bucket: str, key: str, rows: list[dict[str, Any]], schema: pa.Schema) -> None:
+        self.put_table(bucket, key, pa.Table.from_pylist(rows, schema=schema))
 
     def put_stream(self, bucket: str, key: str, stream: BinaryIO, length: int) -> None:
         """Upload `length` bytes read from a file object (multipart when large)."""

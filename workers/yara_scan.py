@@ -39,10 +39,10 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 import yara
 
 from workers.artifacts import store_stream
+from workers.published import current_docs, meta_key
 from workers.steps import JobContext
 from workers.store import RESULTS, RULES, ObjectStore, StoreConfig, shared_store
 
@@ -50,7 +50,6 @@ EXTERNALS = ("filename", "filepath", "extension", "filetype")  # what Quarry sup
 SPOOL_LIMIT = 64 << 20  # an extracted file up to this size is scanned in memory, larger ones from a temp file
 MAX_STRINGS = 1000  # string instances kept per match record (strings_total counts them all)
 CACHE_LIMIT = 16  # rule set versions a worker process keeps loaded
-PARQUET = "application/vnd.apache.parquet"
 
 STRING = pa.struct([("identifier", pa.string()), ("offset", pa.uint64()), ("length", pa.uint32())])
 YARA_SCHEMA = pa.schema(
@@ -73,14 +72,6 @@ YARA_SCHEMA = pa.schema(
         ("error", pa.string()),  # a timeout or yara error of this file and rule set; null on a match
     ]
 )
-
-
-def current_key(name: str) -> str:
-    return f"{name}/current.json"
-
-
-def meta_key(name: str, version: str) -> str:
-    return f"{name}/{version}/meta.json"
 
 
 def source_key(name: str, version: str, namespace: str) -> str:
@@ -149,7 +140,7 @@ class RuleSetInfo:
 
 def current_rule_sets(store: ObjectStore) -> list[RuleSetInfo]:
     """The version in use of every rule set, by name."""
-    return [RuleSetInfo.from_dict(store.get_json(RULES, k)) for k in store.list_keys(RULES, "", "/current.json")]
+    return [RuleSetInfo.from_dict(doc) for doc in current_docs(store, RULES)]
 
 
 def pin_current(store: ObjectStore) -> tuple[tuple[str, str], ...]:
@@ -430,7 +421,4 @@ class TaskScan:
         job has rule sets, so a retried task replaces what an earlier attempt wrote)."""
         if not self.sets:
             return
-        table = pa.Table.from_pylist(self.rows, schema=YARA_SCHEMA)
-        sink = io.BytesIO()
-        pq.write_table(table, sink, compression="zstd")
-        store.put_bytes(RESULTS, self.part_key, sink.getvalue(), PARQUET)
+        store.put_rows(RESULTS, self.part_key, self.rows, YARA_SCHEMA)

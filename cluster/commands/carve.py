@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 import rust_core
 from cluster.carve_local import MANIFEST, CarveOptions, carve_image
-from cluster.commands.common import parse_size
-
-
-def _kinds(text: str) -> tuple[str, ...]:
-    kinds = tuple(k.strip() for k in text.split(",") if k.strip())
-    known = rust_core.Carver.all_kinds()
-    unknown = [k for k in kinds if k not in known]
-    if unknown or not kinds:
-        raise argparse.ArgumentTypeError(
-            f"unknown file type(s) {', '.join(unknown) or '(none)'}; known: {', '.join(known)}"
-        )
-    return kinds
+from cluster.commands.common import add_pool_arguments, comma_list
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,11 +43,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     c.add_argument("image", help="evidence image to carve (read-only)")
     c.add_argument("--out", required=True, help="folder for the carved files; must be new or empty")
-    c.add_argument("--types", type=_kinds, default=None, help="comma-separated types (default: all)")
-    c.add_argument("--align", type=int, default=1, help="look for headers only at multiples of this offset (default 1)")
     c.add_argument(
-        "--jobs", type=int, default=os.cpu_count() or 1, help="processes carving in parallel (default: cores)"
+        "--types",
+        type=comma_list(rust_core.Carver.all_kinds(), "file type"),
+        default=None,
+        help="comma-separated types (default: all)",
     )
-    c.add_argument("--segment-size", type=parse_size, default=32 << 20, help="bytes per unit of work (default 32MiB)")
+    c.add_argument("--align", type=int, default=1, help="look for headers only at multiples of this offset (default 1)")
+    add_pool_arguments(c, "carving")
     c.add_argument("--unallocated", action="store_true", help="carve only space no filesystem allocates")
     c.set_defaults(func=run)

@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
-from cluster.commands.common import parse_size
+from cluster.commands.common import add_pool_arguments, comma_list
 from cluster.scan_local import ScanOptions, scan_image
 from workers.features import KINDS, SENSITIVE
-
-
-def _kinds(text: str) -> tuple[str, ...]:
-    kinds = tuple(k.strip() for k in text.split(",") if k.strip())
-    unknown = [k for k in kinds if k not in KINDS]
-    if unknown or not kinds:
-        raise argparse.ArgumentTypeError(
-            f"unknown feature kind(s) {', '.join(unknown) or '(none)'}; known: {', '.join(KINDS)}"
-        )
-    return kinds
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,10 +38,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     c.add_argument("image", help="evidence image to scan (read-only)")
     c.add_argument("--out", required=True, help="folder for the feature files; must be new or empty")
-    c.add_argument("--kinds", type=_kinds, default=None, help=f"comma-separated kinds (default: all of {len(KINDS)})")
-    c.add_argument("--invalid", action="store_true", help="also report values whose checksum fails, marked invalid")
     c.add_argument(
-        "--jobs", type=int, default=os.cpu_count() or 1, help="processes scanning in parallel (default: cores)"
+        "--kinds",
+        type=comma_list(KINDS, "feature kind"),
+        default=None,
+        help=f"comma-separated kinds (default: all of {len(KINDS)})",
     )
-    c.add_argument("--segment-size", type=parse_size, default=32 << 20, help="bytes per unit of work (default 32MiB)")
+    c.add_argument("--invalid", action="store_true", help="also report values whose checksum fails, marked invalid")
+    add_pool_arguments(c, "scanning")
     c.set_defaults(func=run)

@@ -26,7 +26,7 @@ from typing import Any
 
 from cluster.forge import files, samples
 from cluster.forge.fragments import CLUSTER, bifragment
-from cluster.forge.image import Writer
+from cluster.forge.image import Writer, count_by_status, key_head
 
 SECTOR = 512
 KEY_VERSION = 1
@@ -252,16 +252,10 @@ def forge_corpus(
             after_truncated = status == "truncated"
         w.fill(size - w.pos, "random")
     key = {
-        "format": "quarry-forge-answer-key",
-        "profile": PROFILE,
-        "version": KEY_VERSION,
-        "seed": seed,
-        "image": path.name,
-        "size": size,
-        "sha256": w.sha256.hexdigest(),
+        **key_head(w, path, size, seed, KEY_VERSION, PROFILE),
         "samples": _samples_note(testdata, published),
         "left_out": LEFT_OUT,
-        "counts": _counts(items),
+        "counts": count_by_status(items),
         "items": items,
     }
     Path(f"{path}.key.json").write_text(json.dumps(key, indent=1))
@@ -273,11 +267,3 @@ def _samples_note(testdata: Path | None, published: list[samples.Sample]) -> dic
     for s in published:
         digest.update(s.source.encode() + b"\x00" + hashlib.sha256(s.data).digest())
     return {"folder": str(testdata) if testdata else None, "files": len(published), "digest": digest.hexdigest()}
-
-
-def _counts(items: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
-    counts: dict[str, dict[str, int]] = {}
-    for item in items:
-        per = counts.setdefault(item["kind"], {})
-        per[item["status"]] = per.get(item["status"], 0) + 1
-    return counts

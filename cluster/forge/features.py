@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from cluster.forge import feature_values as fv
-from cluster.forge.image import Writer
+from cluster.forge.image import Writer, key_head
 
 PROFILE = "features"
 KEY_VERSION = 1
@@ -328,13 +328,7 @@ def forge_features(path: str | Path, size: int, seed: int = 1) -> dict[str, Any]
         _fill_random(w, rng, size - w.pos)
     items.sort(key=lambda i: (i["offset"], i["kind"]))
     key = {
-        "format": "quarry-forge-answer-key",
-        "profile": PROFILE,
-        "version": KEY_VERSION,
-        "seed": seed,
-        "image": path.name,
-        "size": size,
-        "sha256": w.sha256.hexdigest(),
+        **key_head(w, path, size, seed, KEY_VERSION, PROFILE),
         "layout": layout,
         "counts": _counts(items, decoys),
         "items": items,

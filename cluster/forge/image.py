@@ -41,6 +41,16 @@ class Writer:
             n -= step
 
 
+def key_head(w: Writer, path: Path, size: int, seed: int, version: int, profile: str | None = None) -> dict[str, Any]:
+    """What every forge's answer key starts with: what it is, how it was made, and the
+    SHA-256 of the image as written."""
+    head: dict[str, Any] = {"format": "quarry-forge-answer-key"}
+    if profile is not None:
+        head["profile"] = profile
+    head.update(version=version, seed=seed, image=path.name, size=size, sha256=w.sha256.hexdigest())
+    return head
+
+
 def forge_image(path: str | Path, size: int, seed: int = 1) -> dict[str, Any]:
     """Write the image at `path` and its answer key at `path`.key.json; returns the key."""
     if size < 1 << 20:
@@ -92,21 +102,13 @@ def forge_image(path: str | Path, size: int, seed: int = 1) -> dict[str, Any]:
                 item["value"] = data.decode()
             items.append(item)
         w.fill(size - w.pos, "random")
-    key = {
-        "format": "quarry-forge-answer-key",
-        "version": KEY_VERSION,
-        "seed": seed,
-        "image": path.name,
-        "size": size,
-        "sha256": w.sha256.hexdigest(),
-        "counts": _counts(items),
-        "items": items,
-    }
+    key = {**key_head(w, path, size, seed, KEY_VERSION), "counts": count_by_status(items), "items": items}
     Path(f"{path}.key.json").write_text(json.dumps(key, indent=1))
     return key
 
 
-def _counts(items: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+def count_by_status(items: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Planted items per kind and status, for the key's summary."""
     counts: dict[str, dict[str, int]] = {}
     for item in items:
         per = counts.setdefault(item["kind"], {})

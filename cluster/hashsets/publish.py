@@ -10,28 +10,20 @@ a job's summary naming a version names exactly what it was checked against.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import tempfile
 from pathlib import Path
 
 from cluster.hashsets.build import build_set
-from workers.known_files import KINDS, SetFile, SetInfo, current_key, current_sets, file_key, meta_key
+from cluster.published import check_label, remove_versions
+from workers.known_files import KINDS, SetFile, SetInfo, current_sets, file_key
+from workers.published import current_doc, current_key, meta_key
 from workers.store import HASHSETS, ObjectStore
-
-NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-
-
-def _check_label(what: str, value: str) -> None:
-    if not NAME.fullmatch(value) or value == "current.json":
-        rule = "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"
-        raise ValueError(f"{what} {value!r}: use {rule}")
 
 
 def current_version(store: ObjectStore, name: str) -> SetInfo | None:
     """The version of `name` in use, or None if there is no such set."""
-    if not store.exists(HASHSETS, current_key(name)):
-        return None
-    return SetInfo.from_dict(store.get_json(HASHSETS, current_key(name)))
+    doc = current_doc(store, HASHSETS, name)
+    return SetInfo.from_dict(doc) if doc else None
 
 
 def import_set(
@@ -45,12 +37,12 @@ def import_set(
 ) -> SetInfo:
     """Parse, build and publish `source` as version `version` (default: the time now) of set
     `name`, and make it current. Any error leaves the current version as it was."""
-    _check_label("set name", name)
+    check_label("set name", name)
     if kind not in KINDS:
         raise ValueError(f"kind {kind!r}: use {' or '.join(KINDS)}")
     now = dt.datetime.now(dt.UTC)
     version = version or now.strftime("%Y%m%dT%H%M%SZ")
-    _check_label("version", version)
+    check_label("version", version)
     store.ensure_buckets()
     if store.exists(HASHSETS, meta_key(name, version)):
         raise ValueError(f"set {name} already has version {version}; versions are kept as imported: give another")
@@ -92,12 +84,4 @@ def versions(store: ObjectStore, name: str) -> list[SetInfo]:
 def remove_set(store: ObjectStore, name: str) -> int:
     """Stop using set `name` (its pointer goes first) and delete every version; returns the
     number of objects removed."""
-    _check_label("set name", name)
-    keys = store.list_keys(HASHSETS, f"{name}/")
-    if current_key(name) not in keys:
-        raise ValueError(f"no hash set named {name!r}")
-    store.remove(HASHSETS, current_key(name))
-    for key in keys:
-        if key != current_key(name):
-            store.remove(HASHSETS, key)
-    return len(keys)
+    return remove_versions(store, HASHSETS, name, "hash set")
