@@ -41,16 +41,16 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser(argv).parse_args(argv)
     try:
         return args.func(args)
-    except Exception as exc:
-        if not isinstance(exc, user_errors()):
-            raise
-        print(f"quarry: error: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as exc:
+        if not isinstance(exc, user_errors()):
+            raise
+        print(f"quarry: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
