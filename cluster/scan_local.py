@@ -11,7 +11,9 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import time
+from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,9 +53,14 @@ def _scan_one(image: str, options: ScanOptions, seg: Segment) -> dict[str, list[
     return {name: [getattr(h, name) for h in hits] for name in COLUMNS}
 
 
+_SPECIAL = re.compile(r"[\\\t\r\n]")
+
+
 def escape_value(value: str) -> str:
     """A value on one line of a feature file: tabs, line ends and `\\` escaped as `\\xNN`
-    (chained replaces: each is a fast scan when the character is absent, as it mostly is)."""
+    (most values have none: one search, then chained replaces for the few that do)."""
+    if not _SPECIAL.search(value):
+        return value
     for c in "\\\t\r\n":  # the backslash first, so no escape is escaped again
         value = value.replace(c, f"\\x{ord(c):02X}")
     return value
@@ -74,35 +81,21 @@ def scan_image(image: str, out: Path, options: ScanOptions) -> dict[str, Any]:
     segments = plan_segments(ref, 0, options.segment_size, options.overlap)
     kinds = options.kinds or KINDS
     histogram = Histogram()
-    counts = dict.fromkeys(kinds, 0)
-    invalid = dict.fromkeys(kinds, 0)
+    counts: Counter[str] = Counter(dict.fromkeys(kinds, 0))
+    invalid: Counter[str] = Counter()
     with ExitStack() as stack:
         files = {k: stack.enter_context(open(out / f"{k}.txt", "w", encoding="utf-8")) for k in kinds}
         for kind, f in files.items():
             _header(f, kind, image)
         parquet = stack.enter_context(pq.ParquetWriter(out / FEATURES, LOCAL_SCHEMA, compression="zstd"))
-        for cols in in_order(
-            functools.partial(
-                _scan_one,
-                image,
-                options,
-            ),
-            segments,
-            options.jobs,
-        ):
-            for offset, kind, value, valid, encoding, context in zip(
-                cols["offset"],
-                cols["kind"],
-                cols["value"],
-                cols["valid"],
-                cols["encoding"],
-                cols["context"],
-                strict=True,
+        for cols in in_order(functools.partial(_scan_one, image, options), segments, options.jobs):
+            for offset, kind, value, context in zip(
+                cols["offset"], cols["kind"], cols["value"], cols["context"], strict=True
             ):
                 files[kind].write(f"{offset}\t{escape_value(value)}\t{context}\n")
-                histogram.add(kind, value, encoding)
-                counts[kind] += 1
-                invalid[kind] += not valid
+            histogram.add(cols["kind"], cols["value"], cols["encoding"])
+            counts.update(cols["kind"])
+            invalid.update(k for k, ok in zip(cols["kind"], cols["valid"], strict=True) if not ok)
             parquet.write_table(pa.table(cols, schema=LOCAL_SCHEMA))
     for kind in kinds:
         with open(out / f"{kind}_histogram.txt", "w", encoding="utf-8") as f:
@@ -116,7 +109,7 @@ def scan_image(image: str, out: Path, options: ScanOptions) -> dict[str, Any]:
         "size": ref.size,
         "kinds": list(kinds),
         "invalid_reported": options.invalid,
-        "hits": counts,
+        "hits": dict(counts),
         "invalid": {k: n for k, n in invalid.items() if n},
         "distinct": {k: len(histogram.counts[k]) for k in histogram.kinds()},
         "seconds": round(seconds, 3),
