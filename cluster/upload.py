@@ -14,10 +14,9 @@ import socket
 from dataclasses import asdict, dataclass
 
 from workers.artifacts import IDENTITY, chunk_digests
-from workers.evidence import EvidenceError, RawImage
+from workers.evidence import SCHEME, EvidenceError, RawImage
 from workers.hashing import HashPlan, hash_stream
 from workers.images import open_image
-from workers.remote import SCHEME
 from workers.split_raw import SplitRawImage
 from workers.store import EVIDENCE, JOURNAL, ObjectStore
 

@@ -30,6 +30,11 @@ class ImageRef:
 
 
 SALVAGE_PIECE = 4096  # the smallest range a read error is narrowed down to
+SCHEME = "s3://"  # evidence kept in MinIO (workers/remote.py reads it)
+
+
+def is_remote(path: str) -> bool:
+    return path.startswith(SCHEME)
 
 
 class MediaReader:
@@ -44,6 +49,14 @@ class MediaReader:
 
     def read_at(self, offset: int, length: int) -> bytes:
         raise NotImplementedError
+
+    def read_into(self, offset: int, view: memoryview) -> int:
+        """Fill `view` from `offset` (less only at the image's end); returns the bytes read.
+        Readers that can read straight into a caller's buffer override this, so a worker
+        reuses one window buffer instead of faulting in fresh pages for every segment."""
+        data = self.read_at(offset, len(view))
+        view[: len(data)] = data
+        return len(data)
 
     def feed(self, hasher: rust_core.Hasher, offset: int, length: int) -> int:
         """Hand `length` media bytes from `offset` to the hasher; returns the bytes fed."""
@@ -140,6 +153,19 @@ class RawImage(MediaReader):
             offset += len(chunk)
             length -= len(chunk)
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def read_into(self, offset: int, view: memoryview) -> int:
+        length = max(0, min(len(view), self.size - offset))
+        done = 0
+        while done < length:
+            try:
+                got = os.preadv(self._fd, [view[done:length]], offset + done)
+            except OSError as exc:
+                raise EvidenceError(f"{self.path}: read error at offset {offset + done}: {exc.strerror}") from exc
+            if not got:
+                raise self.shrank(offset + done)
+            done += got
+        return done
 
     def feed(self, hasher: rust_core.Hasher, offset: int, length: int) -> int:
         """Hand `length` media bytes from `offset` to the core's hasher, which reads them

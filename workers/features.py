@@ -13,12 +13,14 @@ import functools
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 import rust_core
-from workers.store import RESULTS, ObjectStore
+
+if TYPE_CHECKING:  # MinIO's client loads only where results are stored, not for `quarry scan`
+    from workers.store import ObjectStore
 
 SENSITIVE = frozenset(rust_core.FeatureScanner.sensitive_kinds())
 KINDS = tuple(rust_core.FeatureScanner.all_kinds())
@@ -129,9 +131,11 @@ class Histogram:
     def __init__(self) -> None:
         self.counts: dict[str, Counter[str]] = {}
         self.utf16: dict[str, Counter[str]] = {}
+        self._ranked: dict[str, list[tuple[str, int, int]]] = {}
 
     def add(self, kinds: list[str], values: list[str], encodings: list[str]) -> None:
         """Count a batch of hits, given as columns (counted in C, not hit by hit)."""
+        self._ranked.clear()
         pairs = list(zip(kinds, values, strict=True))
         for into, batch in (
             (self.counts, Counter(pairs)),
@@ -144,21 +148,25 @@ class Histogram:
         self.add(*(table.column(name).to_pylist() for name in ("kind", "value", "encoding")))
 
     def ranked(self, kind: str) -> list[tuple[str, int, int]]:
-        """(value, count, utf16 count), most frequent first, then by value."""
-        utf16 = self.utf16.get(kind, Counter())
-        items = sorted(self.counts.get(kind, Counter()).items(), key=lambda kv: (-kv[1], kv[0]))
-        return [(value, n, utf16[value]) for value, n in items]
+        """(value, count, utf16 count), most frequent first, then by value (sorted once per
+        kind until more hits come: the text histograms and the table both ask)."""
+        if kind not in self._ranked:
+            utf16 = self.utf16.get(kind, Counter())
+            items = sorted(self.counts.get(kind, Counter()).items(), key=lambda kv: (-kv[1], kv[0]))
+            self._ranked[kind] = [(value, n, utf16[value]) for value, n in items]
+        return self._ranked[kind]
 
     def kinds(self) -> list[str]:
         return sorted(self.counts)
 
     def table(self) -> pa.Table:
-        rows = [
-            {"kind": kind, "value": value, "count": n, "utf16_count": u}
-            for kind in self.kinds()
-            for value, n, u in self.ranked(kind)
-        ]
-        return pa.Table.from_pylist(rows, schema=HISTOGRAM_SCHEMA)
+        columns: dict[str, list[Any]] = {"kind": [], "value": [], "count": [], "utf16_count": []}
+        for kind in self.kinds():
+            ranked = self.ranked(kind)
+            columns["kind"].extend([kind] * len(ranked))
+            for name, col in zip(("value", "count", "utf16_count"), zip(*ranked, strict=True), strict=False):
+                columns[name].extend(col)
+        return pa.table(columns, schema=HISTOGRAM_SCHEMA)
 
 
 def features_part_key(part_key: str) -> str:
@@ -181,6 +189,8 @@ class SegmentFeatures:
 
     def write(self, store: ObjectStore, part_key: str, carves: Sequence[Located]) -> Counter[str]:
         """Store the rows under the task's deterministic key; hits per kind."""
+        from workers.store import RESULTS
+
         rows = feature_rows(self.hits, self.where, carves)
         store.put_rows(RESULTS, features_part_key(part_key), rows, FEATURE_SCHEMA)
         return Counter(h.kind for h in self.hits)

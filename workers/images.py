@@ -9,14 +9,17 @@ Every reader offers the same interface (`MediaImage`): `size`, `format`, `path`,
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-from workers.evidence import EvidenceError, ImageRef, MediaReader, RawImage
+from workers.evidence import EvidenceError, ImageRef, MediaReader, RawImage, is_remote
 from workers.ewf import MAGIC as EWF_MAGIC
 from workers.ewf import EwfImage, segment_names
 from workers.libyal import QcowImage, VhdImage, VmdkImage
-from workers.remote import RemoteFile, RemoteRawImage, is_remote, open_remote, remote_siblings
 from workers.split_raw import SplitRawImage, split_parts
-from workers.store import StoreConfig
+
+if TYPE_CHECKING:  # the MinIO client loads only for evidence kept in MinIO
+    from workers.remote import RemoteFile
+    from workers.store import StoreConfig
 
 MediaImage = MediaReader  # RawImage, SplitRawImage, HandleImage (E01, qcow, VMDK, VHD), RemoteRawImage
 
@@ -48,6 +51,8 @@ def open_image(path: str | os.PathLike[str], store: StoreConfig | None = None) -
     s3:// URL, read with `store`) opened read-only for its media."""
     path = str(path)
     if is_remote(path):
+        from workers.remote import RemoteRawImage, open_remote, remote_siblings
+
         remote = open_remote(path, store)
         kind = detect(remote)
         if kind == "ewf":

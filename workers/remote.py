@@ -9,14 +9,8 @@ from __future__ import annotations
 
 import os
 
-from workers.evidence import EvidenceError, MediaReader
+from workers.evidence import SCHEME, EvidenceError, MediaReader
 from workers.store import EVIDENCE, ObjectStore, StoreConfig, StoreUnavailable, shared_store
-
-SCHEME = "s3://"
-
-
-def is_remote(path: str) -> bool:
-    return path.startswith(SCHEME)
 
 
 def split_url(url: str) -> tuple[str, str]:

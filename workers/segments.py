@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from workers.evidence import EvidenceError
 from workers.images import MediaImage
 
 LEAD = 4096  # bytes before a segment a walker may look back into (see Carver.scan)
@@ -22,9 +23,32 @@ class Segment:
     overlap: int
 
 
-def read_window(img: MediaImage, seg: Segment) -> tuple[bytes, int]:
-    """The bytes a segment's task works on: LEAD bytes of look-back (fewer at the image's
-    start), the segment, and its overlap; and how many look-back bytes came first.
-    Unreadable media comes back as zeros (the hash step records where)."""
+def window_span(seg: Segment) -> tuple[int, int, int]:
+    """Where a segment's window starts, how long it is, and how many look-back bytes come
+    first: LEAD bytes before the segment (fewer at the image's start), the segment, and
+    its overlap."""
     lead = min(LEAD, seg.start)
-    return img.read_salvaging(seg.start - lead, lead + seg.length + seg.overlap, []), lead
+    return seg.start - lead, lead + seg.length + seg.overlap, lead
+
+
+def read_window(img: MediaImage, seg: Segment) -> tuple[bytes, int]:
+    """The bytes a segment's task works on, and how many look-back bytes came first.
+    Unreadable media comes back as zeros (the hash step records where)."""
+    start, length, lead = window_span(seg)
+    return img.read_salvaging(start, length, []), lead
+
+
+def read_window_into(img: MediaImage, seg: Segment, buffer: bytearray) -> tuple[memoryview, int]:
+    """`read_window` into a buffer the caller keeps between segments (grown as needed);
+    the window is a view of it, valid until the next call with the same buffer."""
+    start, length, lead = window_span(seg)
+    if len(buffer) < length:
+        buffer.extend(bytes(length - len(buffer)))
+    view = memoryview(buffer)[:length]
+    try:
+        got = img.read_into(start, view)
+    except EvidenceError:  # rare: salvage piece by piece, zeros where the media fails
+        data = img.read_salvaging(start, length, [])
+        got = len(data)
+        view[:got] = data
+    return view[:got], lead

@@ -5,8 +5,9 @@ import os
 import pytest
 
 from cluster.planning import plan_segments
-from workers.evidence import EvidenceError, ImageRef, RawImage
+from workers.evidence import EvidenceError, ImageRef, MediaReader, RawImage
 from workers.images import check_images
+from workers.segments import LEAD, Segment, read_window_into
 
 
 def test_read_at_returns_the_planted_bytes(tmp_path):
@@ -37,22 +38,44 @@ def test_segments_cover_the_image_exactly_once():
     assert len(segs) == 11 and segs[-1].length == 1
 
 
+class Flaky(MediaReader):
+    """100 KiB of 0xAA whose bytes 40960..53247 (three 4 KiB pieces) cannot be read."""
+
+    path, size = "flaky.img", 100 * 1024
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        if offset < 53248 and offset + length > 40960:
+            raise EvidenceError(f"flaky.img: read error at offset {offset}")
+        return b"\xaa" * min(length, self.size - offset)
+
+
 def test_salvaging_reads_zeros_exactly_where_the_media_fails():
-    from workers.evidence import MediaReader
-
-    class Flaky(MediaReader):
-        """100 KiB of 0xAA whose bytes 40960..53247 (three 4 KiB pieces) cannot be read."""
-
-        path, size = "flaky.img", 100 * 1024
-
-        def read_at(self, offset: int, length: int) -> bytes:
-            if offset < 53248 and offset + length > 40960:
-                raise EvidenceError(f"flaky.img: read error at offset {offset}")
-            return b"\xaa" * min(length, self.size - offset)
-
     bad: list[dict] = []
     data = Flaky().read_salvaging(1000, 90_000, bad)
     want = bytearray(b"\xaa" * 90_000)
     want[40960 - 1000 : 53248 - 1000] = bytes(53248 - 40960)
     assert data == bytes(want)
     assert [(b["offset"], b["length"]) for b in bad] == [(40960, 12288)]
+
+
+def test_windows_read_into_one_reused_buffer_hold_the_file_bytes(tmp_path):
+    path = tmp_path / "img.dd"
+    data = os.urandom(300_000)
+    path.write_bytes(data)
+    buffer = bytearray()
+    with RawImage(path) as img:
+        for seg in plan_segments(img.ref(), 0, 100_000, 10_000):
+            view, lead = read_window_into(img, seg, buffer)
+            start = seg.start - lead
+            assert lead == min(LEAD, seg.start)
+            assert bytes(view) == data[start : seg.start + seg.length + seg.overlap]
+            view.release()
+    assert len(buffer) == LEAD + 100_000 + 10_000  # grown once, then reused
+
+
+def test_a_window_over_failing_media_is_salvaged_into_the_buffer():
+    view, lead = read_window_into(Flaky(), Segment(0, 0, 8192, 60_000, 4096), bytearray(b"\x55" * 10))
+    assert lead == LEAD and len(view) == LEAD + 60_000 + 4096
+    want = bytearray(b"\xaa" * len(view))
+    want[40960 - 4096 : 53248 - 4096] = bytes(53248 - 40960)
+    assert bytes(view) == bytes(want)
