@@ -12,6 +12,7 @@ case "${1:-}" in
     fi
     sed "s/__METRICS_TARGET__/127.0.0.1:$metrics_port/" "$REPO/deploy/prometheus/prometheus.yml" \
       >"$QUARRY_HOME/prometheus.yml"
+    cp "$REPO/deploy/prometheus/alerts.yml" "$QUARRY_HOME/alerts.yml"
     mkdir -p "$QUARRY_HOME/prometheus-data"
     nohup prometheus --config.file="$QUARRY_HOME/prometheus.yml" --storage.tsdb.path="$QUARRY_HOME/prometheus-data" \
       --web.listen-address="127.0.0.1:$port" >"$QUARRY_HOME/prometheus.log" 2>&1 &
