@@ -12,7 +12,8 @@ import threading
 import time
 import traceback
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import ray
@@ -21,15 +22,29 @@ from cluster.config import Settings
 from cluster.intake import verify
 from cluster.jobs import JobRecord, Journal
 from cluster.metrics import Metrics
+from cluster.node_health import NodeHealth
 from cluster.planning import plan_segments
 from cluster.results import known_files_summary, summary_key, write_features, write_manifest, write_yara
+from cluster.running_jobs import RunningJobs
 from workers import carving, files, hashing
+from workers.artifacts import ArtifactCounts
 from workers.carving import SegmentResult
 from workers.files import FilesResult, Listing
 from workers.hashing import HashPlan, ImageDigests
-from workers.store import RESULTS, ObjectStore
+from workers.steps import Reported, attempt_nodes, image_key
+from workers.store import RESULTS, ObjectStore, StoreUnavailable
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Task:
+    """A started task: its step, its key within the job, and where its result will be."""
+
+    step: str
+    key: str
+    ref: ray.ObjectRef
+
 
 NAME = "quarry-job-manager"
 NAMESPACE = "quarry"
@@ -44,6 +59,9 @@ class JobManager:
         self.journal = Journal(self.store)
         self.metrics = Metrics()
         self.metrics.serve(settings.metrics_port)
+        self.progress = RunningJobs(self.metrics)
+        self.health = NodeHealth(self.metrics)
+        self.health.start()
         self.running: dict[str, threading.Thread] = {}
 
     def start(self, job_id: str) -> None:
@@ -51,17 +69,23 @@ class JobManager:
             return
         thread = threading.Thread(target=self._run_guarded, args=(job_id,), name=f"job-{job_id}", daemon=True)
         self.running[job_id] = thread
+        self.metrics.jobs_waiting.inc()  # until its thread takes it up
         thread.start()
 
     def _run_guarded(self, job_id: str) -> None:
+        self.metrics.jobs_waiting.dec()
         job = self.journal.load(job_id)
+        self.metrics.jobs.labels("running").inc()
         try:
             self._run(job)
         except Exception as exc:
             log.error("job %s failed: %s", job_id, traceback.format_exc())
             job.state, job.error = "failed", f"{type(exc).__name__}: {exc}"
+            self.metrics.jobs.labels("running").dec()
             self.metrics.jobs.labels("failed").inc()
             self.journal.save(job)
+        finally:
+            self.progress.end(job_id)
 
     def _run(self, job: JobRecord) -> None:
         started = time.monotonic()
@@ -69,16 +93,30 @@ class JobManager:
         ctx = job.context()
         images = job.image_refs()
         job.state = "running"
-        self.metrics.jobs.labels("running").inc()
         self.journal.save(job)
+        self.progress.begin(job)
         store_ref = ray.put(s.store)
         plan = HashPlan.from_dict(job.hashing)
-        hash_refs = [hashing.hash_image.remote(store_ref, ctx, img, i, plan) for i, img in enumerate(images)]
+        hash_tasks = self._start(
+            job,
+            hashing.STEP,
+            [
+                (image_key(img, i), functools.partial(hashing.hash_image.remote, store_ref, ctx, img, i, plan))
+                for i, img in enumerate(images)
+            ],
+        )
         unallocated = job.carve == "unallocated"
-        listing_refs = [files.list_files.remote(store_ref, ctx, img, i, unallocated) for i, img in enumerate(images)]
+        listing_tasks = self._start(
+            job,
+            files.LIST_STEP,
+            [
+                (image_key(img, i), functools.partial(files.list_files.remote, store_ref, ctx, img, i, unallocated))
+                for i, img in enumerate(images)
+            ],
+        )
         # Carving only unallocated space needs the filesystems' maps first; otherwise the walk
         # runs beside the carving.
-        listings: list[Listing] | None = ray.get(listing_refs) if unallocated else None
+        listings: list[Listing] | None = self._gather(job, listing_tasks) if unallocated else None
         segments = [
             seg
             for i, img in enumerate(images)
@@ -97,45 +135,51 @@ class JobManager:
             job.segments_done += 1
             job.bytes_done += result.bytes
             self.journal.save(job)
+            self.progress.update(job)
 
         self._run_capped(
-            (
-                functools.partial(carving.scan_segment.remote, store_ref, ctx, images[seg.image_index], seg)
+            job,
+            carving.STEP,
+            [
+                (
+                    carving.segment_key(images[seg.image_index], seg),
+                    functools.partial(carving.scan_segment.remote, store_ref, ctx, images[seg.image_index], seg),
+                )
                 for seg in segments
-            ),
+            ],
             segment_done,
         )
 
         if listings is None:
-            listings = ray.get(listing_refs)
+            listings = self._gather(job, listing_tasks)
         found_files: list[FilesResult] = []
         for listing in listings:
-            self.metrics.tasks_completed.labels(listing.node, files.STEP).inc()
-            self.metrics.busy_seconds.labels(listing.node, files.STEP).inc(listing.seconds)
+            self.metrics.count_work(listing.node, files.LIST_STEP, 0, listing.seconds)
 
         def batch_done(f: FilesResult) -> None:
             found_files.append(f)
-            self.metrics.tasks_completed.labels(f.node, files.STEP).inc()
-            self.metrics.busy_seconds.labels(f.node, files.STEP).inc(f.seconds)
-            for set_name, n in f.known_bad.items():
-                self.metrics.known_bad_hits.labels(f.node, set_name).inc(n)
+            self.metrics.count_work(f.node, files.EXTRACT_STEP, 0, f.seconds)
+            self._count_found(f.node, f)
 
         self._run_capped(
-            (
-                functools.partial(
-                    files.extract_files.remote, store_ref, ctx, images[li.image_index], li.image_index, li.key, b
+            job,
+            files.EXTRACT_STEP,
+            [
+                (
+                    files.batch_key(images[li.image_index], li.image_index, li.key, b),
+                    functools.partial(
+                        files.extract_files.remote, store_ref, ctx, images[li.image_index], li.image_index, li.key, b
+                    ),
                 )
                 for li in listings
                 for b in range(li.batches)
-            ),
+            ],
             batch_done,
         )
 
-        digests: list[ImageDigests] = ray.get(hash_refs)
+        digests: list[ImageDigests] = self._gather(job, hash_tasks)
         for d in digests:
-            self.metrics.bytes_processed.labels(d.node, hashing.STEP).inc(d.size)
-            self.metrics.tasks_completed.labels(d.node, hashing.STEP).inc()
-            self.metrics.busy_seconds.labels(d.node, hashing.STEP).inc(d.seconds)
+            self.metrics.count_work(d.node, hashing.STEP, d.size, d.seconds)
         part_keys = [r.part_key for r in results] + [f.part_key for f in found_files]
         rows = write_manifest(self.store, job.case, job.id, part_keys, [d.digests["sha256"] for d in digests])
         yara = write_yara(self.store, job.case, job.id, part_keys, job.rule_sets)
@@ -154,28 +198,67 @@ class JobManager:
         self.metrics.jobs.labels("done").inc()
         self.journal.save(job)
 
-    def _run_capped(self, calls: Iterator[Callable[[], ray.ObjectRef]], on_result: Callable[[Any], None]) -> None:
+    def _start(self, job: JobRecord, step: str, tasks: list[tuple[str, Callable[[], ray.ObjectRef]]]) -> list[Task]:
+        """Start tasks at once (a few per job: one per image), counted as pending until gathered."""
+        self.metrics.tasks_pending.labels(step).inc(len(tasks))
+        return [Task(step, key, call()) for key, call in tasks]
+
+    def _gather(self, job: JobRecord, tasks: list[Task]) -> list[Any]:
+        """The results of started tasks, in order, each counted as it is taken."""
+        return [self._finish(job, task) for task in tasks]
+
+    def _run_capped(
+        self,
+        job: JobRecord,
+        step: str,
+        tasks: list[tuple[str, Callable[[], ray.ObjectRef]]],
+        on_result: Callable[[Any], None],
+    ) -> None:
         """Start tasks keeping at most max_in_flight pending; hand each result over as it lands."""
-        pending: list[ray.ObjectRef] = []
-        queue = iter(calls)
-        call = next(queue, None)
-        while call is not None or pending:
-            while call is not None and len(pending) < self.settings.max_in_flight:
-                pending.append(call())
-                call = next(queue, None)
-            ready, pending = ray.wait(pending, num_returns=1)
-            on_result(ray.get(ready[0]))
+        self.metrics.tasks_pending.labels(step).inc(len(tasks))
+        queue = iter(tasks)
+        pending: dict[ray.ObjectRef, Task] = {}
+        try:
+            while True:
+                while len(pending) < self.settings.max_in_flight and (item := next(queue, None)) is not None:
+                    ref = item[1]()
+                    pending[ref] = Task(step, item[0], ref)
+                if not pending:
+                    return
+                ready, _ = ray.wait(list(pending), num_returns=1)
+                on_result(self._finish(job, pending.pop(ready[0])))
+        finally:  # a failed job leaves nothing pending behind it
+            self.metrics.tasks_pending.labels(step).dec(len(pending) + sum(1 for _ in queue))
+
+    def _finish(self, job: JobRecord, task: Task) -> Any:
+        """A task's result, its report counted; a task that failed for good is counted on the
+        node of its last attempt (from the journal) before its error goes on."""
+        self.metrics.tasks_pending.labels(task.step).dec()
+        try:
+            done: Reported[Any] = ray.get(task.ref)
+        except Exception:
+            try:
+                attempts = attempt_nodes(self.store, job.case, job.id, task.step, task.key)
+            except StoreUnavailable:
+                attempts = ()
+            self.metrics.count_failure(task.step, attempts)
+            raise
+        self.metrics.count_report(done.report)
+        return done.result
+
+    def _count_found(self, node: str, counts: ArtifactCounts) -> None:
+        for set_name, n in counts.known_bad.items():
+            self.metrics.known_bad_hits.labels(node, set_name).inc(n)
+        if counts.yara_matches:
+            self.metrics.yara_matches.labels(node).inc(counts.yara_matches)
 
     def _count_segment(self, r: SegmentResult) -> None:
         m = self.metrics
-        m.bytes_processed.labels(r.node, carving.STEP).inc(r.bytes)
-        m.tasks_completed.labels(r.node, carving.STEP).inc()
-        m.busy_seconds.labels(r.node, carving.STEP).inc(r.seconds)
+        m.count_work(r.node, carving.STEP, r.bytes, r.seconds)
         for kind_status, n in r.found.items():
             kind, status = kind_status.split("/")
             m.artifacts.labels(r.node, kind, status).inc(n)
-        for set_name, n in r.known_bad.items():
-            m.known_bad_hits.labels(r.node, set_name).inc(n)
+        self._count_found(r.node, r)
         for kind, n in r.features.items():
             m.features.labels(r.node, kind).inc(n)
 

@@ -27,6 +27,7 @@ class ArtifactCounts:
     known_bad: Counter[str] = field(default_factory=Counter)  # artifacts per known-bad set
     known_bad_hits: list[dict[str, Any]] = field(default_factory=list)
     hash_sets: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> kind, version
+    yara_matches: int = 0
 
     def count_stored(self, new: bool) -> None:
         if new:

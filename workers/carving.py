@@ -25,7 +25,7 @@ from workers.images import MediaImage, open_image
 from workers.known_files import known_files_for_job, mark_known
 from workers.manifest import PART_SCHEMA, artifact_row
 from workers.segments import Segment, read_window
-from workers.steps import JobContext, current_node
+from workers.steps import JobContext, current_node, reported
 from workers.store import RESULTS, StoreConfig, shared_store
 from workers.yara_scan import TaskScan
 
@@ -171,11 +171,15 @@ def scan_segment_local(config: StoreConfig, ctx: JobContext, image: ImageRef, se
                 )
             )
     mark_known(known_files_for_job(config, ctx), rows, result)
-    yara.write(store)
+    result.yara_matches = yara.write(store)
     result.features = features.write(store, result.part_key, carved)
     store.put_rows(RESULTS, result.part_key, rows, PART_SCHEMA)
     result.seconds = time.monotonic() - started
     return result
 
 
-scan_segment = ray.remote(max_retries=3)(scan_segment_local)
+def segment_key(image: ImageRef, seg: Segment) -> str:
+    return f"img{seg.image_index:04d}-seg{seg.index:07d}"
+
+
+scan_segment = ray.remote(max_retries=3)(reported(STEP, segment_key, scan_segment_local))

@@ -31,7 +31,7 @@ from workers.filesystems import Entry, FilesystemError, data_runs, open_filesyst
 from workers.images import MediaImage, open_image
 from workers.known_files import known_files_for_job, mark_known
 from workers.manifest import PART_SCHEMA, artifact_row
-from workers.steps import JobContext, current_node
+from workers.steps import JobContext, current_node, image_key, reported
 from workers.store import PARQUET, RESULTS, StoreConfig, s3_filesystem, shared_store
 from workers.timeline import TimelineWriter, timeline_rows
 from workers.tsk_image import TskImage
@@ -39,7 +39,8 @@ from workers.unallocated import unallocated_runs
 from workers.volumes import find_filesystems
 from workers.yara_scan import TaskScan
 
-STEP = "scan_files"
+STEP = "scan_files"  # the manifest rows' step
+LIST_STEP, EXTRACT_STEP = "list_files", "extract_files"  # the tasks, as metrics name them
 VERSION = "2"
 BATCH_FILES = 500
 BATCH_BYTES = 256 << 20
@@ -257,7 +258,7 @@ def extract_files_local(
                 for at, n, f in data_runs(opened[fs_offset], entry)
             ]
     mark_known(known, rows, result)
-    yara.write(store)
+    result.yara_matches = yara.write(store)
     store.put_rows(RESULTS, runs_part_key(result.part_key), runs, RUNS_SCHEMA)
     store.put_rows(RESULTS, result.part_key, rows, PART_SCHEMA)
     result.seconds = time.monotonic() - started
@@ -289,5 +290,9 @@ def _row(
     )
 
 
-list_files = ray.remote(max_retries=3)(list_files_local)
-extract_files = ray.remote(max_retries=3)(extract_files_local)
+def batch_key(image: ImageRef, image_index: int, key: str, batch: int) -> str:
+    return f"img{image_index:04d}-batch{batch:05d}"
+
+
+list_files = ray.remote(max_retries=3)(reported(LIST_STEP, image_key, list_files_local))
+extract_files = ray.remote(max_retries=3)(reported(EXTRACT_STEP, batch_key, extract_files_local))

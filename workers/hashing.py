@@ -21,7 +21,7 @@ import ray
 import rust_core
 from workers.evidence import EvidenceError, ImageRef
 from workers.images import MediaImage, open_image
-from workers.steps import JobContext, current_node
+from workers.steps import JobContext, current_node, image_key, reported
 from workers.store import PARQUET, RESULTS, StoreConfig, shared_store
 
 STEP = "hash_image"
@@ -173,4 +173,4 @@ def hash_image_local(
     )
 
 
-hash_image = ray.remote(max_retries=3)(hash_image_local)
+hash_image = ray.remote(max_retries=3)(reported(STEP, image_key, hash_image_local))

@@ -9,6 +9,8 @@ from __future__ import annotations
 import functools
 import io
 import json
+import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -30,6 +32,16 @@ BUCKETS = (ARTIFACTS, RESULTS, JOURNAL, HASHSETS, EVIDENCE, RULES)
 PARQUET = "application/vnd.apache.parquet"
 # What a request to MinIO can raise when the server is down, unreachable or refuses.
 FAILURES = (S3Error, urllib3.exceptions.HTTPError, OSError)
+
+
+@dataclass
+class StoreStats:
+    """What a task's writes to MinIO cost: bytes written, each upload's seconds, and
+    failed requests by kind; taken per task and counted by the job manager (metrics)."""
+
+    bytes_written: int = 0
+    uploads: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
 
 
 class StoreUnavailable(Exception):
@@ -67,6 +79,7 @@ class ObjectStore:
 
     def __init__(self, config: StoreConfig) -> None:
         self.config = config
+        self.stats = StoreStats()
         http = urllib3.PoolManager(
             timeout=urllib3.Timeout(connect=3.0, read=60.0),
             retries=urllib3.Retry(total=2, backoff_factor=0.5, status_forcelist=(500, 502, 503, 504)),
@@ -80,10 +93,20 @@ class ObjectStore:
             http_client=http,
         )
 
+    def take_stats(self) -> StoreStats:
+        """The writes and failures since the last call (one task's, when called at its ends)."""
+        stats, self.stats = self.stats, StoreStats()
+        return stats
+
+    def _uploaded(self, length: int, started: float) -> None:
+        self.stats.bytes_written += length
+        self.stats.uploads.append(time.monotonic() - started)
+
     def _fail(self, action: str, exc: Exception) -> StoreUnavailable:
         reason = getattr(exc, "code", None) or type(exc).__name__
         if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
             reason = type(exc.reason).__name__
+        self.stats.errors[reason] = self.stats.errors.get(reason, 0) + 1
         return StoreUnavailable(f"object store at {self.config.url} is unavailable ({action}: {reason})")
 
     def ensure_buckets(self) -> None:
@@ -107,10 +130,12 @@ class ObjectStore:
             raise self._fail(f"stat {bucket}/{key}", exc) from None
 
     def put_bytes(self, bucket: str, key: str, data: bytes | memoryview, content_type: str) -> None:
+        started = time.monotonic()
         try:
             self.client.put_object(bucket, key, io.BytesIO(data), len(data), content_type=content_type)
         except FAILURES as exc:
             raise self._fail(f"put {bucket}/{key}", exc) from None
+        self._uploaded(len(data), started)
 
     def put_table(self, bucket: str, key: str, table: pa.Table) -> None:
         """A table as one Parquet object (results are written whole, under deterministic keys)."""
@@ -121,10 +146,12 @@ class ObjectStore:
 
     def put_stream(self, bucket: str, key: str, stream: BinaryIO, length: int) -> None:
         """Upload `length` bytes read from a file object (multipart when large)."""
+        started = time.monotonic()
         try:
             self.client.put_object(bucket, key, stream, length, content_type="application/octet-stream")
         except FAILURES as exc:
             raise self._fail(f"put {bucket}/{key}", exc) from None
+        self._uploaded(length, started)
 
     def put_artifact(self, sha256: str, data: bytes | memoryview) -> bool:
         """Store content under its digest unless already there; True when newly stored."""
@@ -135,10 +162,12 @@ class ObjectStore:
         return True
 
     def put_file(self, bucket: str, key: str, path: str, content_type: str) -> None:
+        started = time.monotonic()
         try:
             self.client.fput_object(bucket, key, path, content_type=content_type)
         except FAILURES as exc:
             raise self._fail(f"upload {bucket}/{key}", exc) from None
+        self._uploaded(os.path.getsize(path), started)
 
     def get_bytes(self, bucket: str, key: str) -> bytes:
         return self.get_range(bucket, key, 0, 0)

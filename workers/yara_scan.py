@@ -416,9 +416,11 @@ class TaskScan:
 
         return scan
 
-    def write(self, store: ObjectStore) -> None:
+    def write(self, store: ObjectStore) -> int:
         """The task's detail rows, written once under a deterministic key (always, when the
-        job has rule sets, so a retried task replaces what an earlier attempt wrote)."""
+        job has rule sets, so a retried task replaces what an earlier attempt wrote); the
+        number of matches among them."""
         if not self.sets:
-            return
+            return 0
         store.put_rows(RESULTS, self.part_key, self.rows, YARA_SCHEMA)
+        return sum(1 for row in self.rows if row.get("error") is None)

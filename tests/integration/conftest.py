@@ -5,18 +5,23 @@ A missing server binary is a failure, never a skip: `make test` installs them fi
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import re
 import secrets
 import shutil
 import socket
 import subprocess
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import ray
+import yaml
 
 from cluster.config import Settings
 from tests.conftest import REPO
@@ -47,6 +52,55 @@ def stop(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+PROMETHEUS_CONFIG = REPO / "deploy/prometheus/prometheus.yml"
+
+
+def render_prometheus_config(home: Path, metrics_port: int, scrape_interval: str | None = "1s") -> Path:
+    """deploy/prometheus's configuration rendered into `home` as deploy/prometheus.sh renders
+    it (the target filled in, the rule files beside it); scraped every second for a quick test."""
+    text = PROMETHEUS_CONFIG.read_text().replace("__METRICS_TARGET__", f"127.0.0.1:{metrics_port}")
+    if scrape_interval:
+        text = re.sub(r"scrape_interval: \S+", f"scrape_interval: {scrape_interval}", text, count=1)
+    config = home / "prometheus.yml"
+    config.write_text(text)
+    for name in yaml.safe_load(text).get("rule_files", []):
+        shutil.copy(PROMETHEUS_CONFIG.parent / name, home / name)
+    return config
+
+
+@contextlib.contextmanager
+def running_prometheus(prometheus_bin: str, config: Path) -> Iterator[str]:
+    """A real Prometheus server with `config`, on a free loopback port; its URL."""
+    port = free_port()
+    log = config.parent / "prometheus.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [
+                prometheus_bin,
+                f"--config.file={config}",
+                f"--storage.tsdb.path={config.parent / 'data'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        try:
+            wait_http(f"http://127.0.0.1:{port}/-/ready", timeout=30)
+        except TimeoutError as exc:
+            raise AssertionError(f"Prometheus did not start:\n{log.read_text()[-3000:]}") from exc
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(proc)
+
+
+def prom_query(base: str, promql: str) -> list[dict]:
+    """An instant query's result vector, read with Prometheus's HTTP API."""
+    url = f"{base}/api/v1/query?" + urllib.parse.urlencode({"query": promql})
+    with urllib.request.urlopen(url, timeout=5) as resp:
+        return json.load(resp)["data"]["result"]
 
 
 class MinioServer:

@@ -23,7 +23,7 @@ import pytest
 import yaml  # PyYAML comes with Ray (a dependency of Quarry)
 
 from tests.conftest import REPO
-from tests.integration.conftest import free_port, stop, wait_http
+from tests.integration.conftest import free_port, render_prometheus_config, running_prometheus
 
 ALERTS = REPO / "deploy/prometheus/alerts.yml"
 CONFIG = REPO / "deploy/prometheus/prometheus.yml"
@@ -95,37 +95,13 @@ def rule_names() -> list[str]:
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """prometheus.yml rendered as deploy/prometheus.sh renders it, with the rule files beside it."""
-    home = tmp_path_factory.mktemp("prometheus-home")
-    config = home / "prometheus.yml"
-    config.write_text(CONFIG.read_text().replace("__METRICS_TARGET__", f"127.0.0.1:{free_port()}"))
-    for name in yaml.safe_load(config.read_text())["rule_files"]:
-        shutil.copy(CONFIG.parent / name, home / name)
-    return config
+    return render_prometheus_config(tmp_path_factory.mktemp("prometheus-home"), free_port(), scrape_interval=None)
 
 
 @pytest.fixture(scope="module")
 def prometheus(prometheus_bin: str, rendered: Path) -> Iterator[str]:
-    port = free_port()
-    log = rendered.parent / "prometheus.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [
-                prometheus_bin,
-                f"--config.file={rendered}",
-                f"--storage.tsdb.path={rendered.parent / 'data'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        try:
-            wait_http(f"http://127.0.0.1:{port}/-/ready", timeout=30)
-        except TimeoutError as e:
-            raise AssertionError(f"Prometheus did not start:\n{log.read_text()[-3000:]}") from e
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(proc)
+    with running_prometheus(prometheus_bin, rendered) as url:
+        yield url
 
 
 def api(base: str, path: str, **params: str | float) -> dict:

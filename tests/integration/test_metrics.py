@@ -2,48 +2,21 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
 import time
-import urllib.parse
-import urllib.request
 
 import pytest
 import ray
 
 from cluster import api
-from tests.integration.conftest import free_port, stop, wait_http
+from tests.integration.conftest import prom_query as query
+from tests.integration.conftest import render_prometheus_config, running_prometheus
 
 
 @pytest.fixture(scope="module")
 def prometheus(prometheus_bin, settings, tmp_path_factory):
-    home = tmp_path_factory.mktemp("prometheus")
-    port = free_port()
-    config = home / "prometheus.yml"
-    config.write_text(
-        "global: {scrape_interval: 1s}\n"
-        "scrape_configs:\n"
-        f"  - job_name: quarry\n    static_configs: [{{targets: ['127.0.0.1:{settings.metrics_port}']}}]\n"
-    )
-    proc = subprocess.Popen(
-        [
-            prometheus_bin,
-            f"--config.file={config}",
-            f"--storage.tsdb.path={home / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_http(f"http://127.0.0.1:{port}/-/ready")
-    yield f"http://127.0.0.1:{port}"
-    stop(proc)
-
-
-def query(base: str, promql: str) -> list[dict]:
-    url = f"{base}/api/v1/query?" + urllib.parse.urlencode({"query": promql})
-    with urllib.request.urlopen(url, timeout=5) as resp:
-        return json.load(resp)["data"]["result"]
+    config = render_prometheus_config(tmp_path_factory.mktemp("prometheus"), settings.metrics_port)
+    with running_prometheus(prometheus_bin, config) as url:
+        yield url
 
 
 def test_prometheus_sees_bytes_and_tasks_by_node(prometheus, settings, store, forged):
@@ -61,7 +34,7 @@ def test_prometheus_sees_bytes_and_tasks_by_node(prometheus, settings, store, fo
     got_bytes = got_tasks = 0.0
     while time.monotonic() < deadline:
         series = query(prometheus, 'quarry_bytes_processed_total{step="scan_segment"}')
-        done = query(prometheus, 'quarry_tasks_completed_total{step="scan_segment"}')
+        done = query(prometheus, 'quarry_tasks_finished_total{step="scan_segment"}')
         if series and done:
             assert {s["metric"]["node"] for s in series} == {node}
             got_bytes, got_tasks = float(series[0]["value"][1]), float(done[0]["value"][1])

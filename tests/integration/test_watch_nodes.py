@@ -3,13 +3,9 @@ scraping the job manager."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import subprocess
 import time
-import urllib.parse
-import urllib.request
 
 import pytest
 import ray
@@ -17,7 +13,8 @@ import ray
 from cluster import api
 from cluster.cli import main
 from cluster.forge import forge_image
-from tests.integration.conftest import cli_env, free_port, stop, wait_http
+from tests.integration.conftest import cli_env, free_port, render_prometheus_config, running_prometheus
+from tests.integration.conftest import prom_query as query
 
 
 @pytest.fixture
@@ -59,12 +56,6 @@ def test_watch_names_a_job_that_does_not_exist(store, env, capsys):
     assert "quarry watch: no job no-such-job in the journal" in capsys.readouterr().err
 
 
-def query(base: str, promql: str) -> list[dict]:
-    url = f"{base}/api/v1/query?" + urllib.parse.urlencode({"query": promql})
-    with urllib.request.urlopen(url, timeout=5) as resp:
-        return json.load(resp)["data"]["result"]
-
-
 def cells(line: str) -> list[str]:
     """The cells of one row of a rich table (box characters, or their ASCII stand-ins)."""
     return [c.strip() for c in re.split(r"[│┃|]", line)[1:-1]]
@@ -75,26 +66,8 @@ def test_nodes_shows_each_node_with_the_bytes_prometheus_holds(
 ):
     done = api.wait(settings, api.submit(settings, "case-nodes", [str(small_image)]).id)
     assert done.state == "done", done.error
-    port = free_port()
-    config = tmp_path / "prometheus.yml"
-    config.write_text(
-        "global: {scrape_interval: 1s}\n"
-        "scrape_configs:\n"
-        f"  - job_name: quarry\n    static_configs: [{{targets: ['127.0.0.1:{settings.metrics_port}']}}]\n"
-    )
-    proc = subprocess.Popen(
-        [
-            prometheus_bin,
-            f"--config.file={config}",
-            f"--storage.tsdb.path={tmp_path / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_http(f"{url}/-/ready")
+    config = render_prometheus_config(tmp_path, settings.metrics_port)
+    with running_prometheus(prometheus_bin, config) as url:
         node = ray.nodes()[0]["NodeID"]
         deadline = time.monotonic() + 30
         series: list[dict] = []
@@ -112,8 +85,6 @@ def test_nodes_shows_each_node_with_the_bytes_prometheus_holds(
         got = dict(zip(header, row, strict=True))
         assert got["NODE"] == node[:12]
         assert got["BYTES"] == str(want)
-    finally:
-        stop(proc)
 
 
 def test_nodes_says_prometheus_is_unreachable(no_ray_auth, capsys):
