@@ -31,7 +31,7 @@ from workers.artifacts import ArtifactCounts
 from workers.carving import SegmentResult
 from workers.files import FilesResult, Listing
 from workers.hashing import HashPlan, ImageDigests
-from workers.steps import Reported, attempt_nodes, image_key
+from workers.steps import Reported, attempt_nodes, current_node, image_key
 from workers.store import RESULTS, ObjectStore, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -86,6 +86,8 @@ class JobManager:
             self.journal.save(job)
         finally:
             self.progress.end(job_id)
+            # The manager's own writes (journal, manifests, summaries) count on its node.
+            self.metrics.count_store(current_node(), self.store.take_stats())
 
     def _run(self, job: JobRecord) -> None:
         started = time.monotonic()

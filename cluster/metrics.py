@@ -13,6 +13,7 @@ import logging
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
 from workers.steps import TaskReport
+from workers.store import StoreStats
 
 log = logging.getLogger(__name__)
 
@@ -103,10 +104,14 @@ class Metrics:
                 self.tasks_retried.labels(node, report.step).inc()
         node = report.attempts[-1] if report.attempts else "unknown"
         self.tasks_finished.labels(node, report.step).inc()
-        self.store_bytes.labels(node).inc(report.store.bytes_written)
-        for seconds in report.store.uploads:
+        self.count_store(node, report.store)
+
+    def count_store(self, node: str, stats: StoreStats) -> None:
+        """Writes to MinIO and failed requests, from a task or the manager itself."""
+        self.store_bytes.labels(node).inc(stats.bytes_written)
+        for seconds in stats.uploads:
             self.store_upload.labels(node).observe(seconds)
-        for kind, n in report.store.errors.items():
+        for kind, n in stats.errors.items():
             self.store_errors.labels(node, kind).inc(n)
 
     def count_failure(self, step: str, attempts: tuple[str, ...]) -> None:

@@ -14,7 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import cli_env, free_port, render_prometheus_config, running_prometheus, stop
+from tests.integration.conftest import (
+    MinioServer,
+    cli_env,
+    free_port,
+    render_prometheus_config,
+    running_prometheus,
+    stop,
+)
 from tests.integration.conftest import prom_query as query
 
 REPO = Path(__file__).resolve().parents[2]
@@ -53,15 +60,25 @@ def project_prometheus(prometheus_bin: str, tmp_path_factory: pytest.TempPathFac
         yield url, metrics_port
 
 
+@pytest.fixture(scope="module")
+def own_minio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MinioServer]:
+    """A MinIO of this cluster's own: its jobs stay out of the session journal, whose jobs
+    the single-node metrics test sums."""
+    server = MinioServer(tmp_path_factory.mktemp("cluster-minio"))
+    server.start()
+    yield server
+    server.stop()
+
+
 def by_node(base: str, promql: str) -> dict[str, float]:
     return {s["metric"].get("node", ""): float(s["value"][1]) for s in query(base, promql)}
 
 
-def test_each_byte_is_counted_once_across_nodes(three_nodes, project_prometheus, minio, forged, tmp_path) -> None:
+def test_each_byte_is_counted_once_across_nodes(three_nodes, project_prometheus, own_minio, forged, tmp_path) -> None:
     prometheus, metrics_port = project_prometheus
     path, _ = forged
     size = os.path.getsize(path)
-    env = cli_env(minio.config, tmp_path, three_nodes)
+    env = cli_env(own_minio.config, tmp_path, three_nodes)
     env.update(
         RAY_AUTH_MODE="disabled",
         QUARRY_METRICS_PORT=str(metrics_port),
