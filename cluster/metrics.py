@@ -98,11 +98,7 @@ class Metrics:
 
     def count_report(self, report: TaskReport) -> None:
         """A task that finished: its attempts (the last one succeeded) and its writes."""
-        for n, node in enumerate(report.attempts):
-            self.tasks_started.labels(node, report.step).inc()
-            if n:
-                self.tasks_retried.labels(node, report.step).inc()
-        node = report.attempts[-1] if report.attempts else "unknown"
+        node = self._count_attempts(report.step, report.attempts)
         self.tasks_finished.labels(node, report.step).inc()
         self.count_store(node, report.store)
 
@@ -116,11 +112,15 @@ class Metrics:
 
     def count_failure(self, step: str, attempts: tuple[str, ...]) -> None:
         """A task that failed for good: on the node of its last attempt."""
+        self.tasks_failed.labels(self._count_attempts(step, attempts), step).inc()
+
+    def _count_attempts(self, step: str, attempts: tuple[str, ...]) -> str:
+        """Every attempt started, those after the first retried; the last attempt's node."""
         for n, node in enumerate(attempts):
             self.tasks_started.labels(node, step).inc()
             if n:
                 self.tasks_retried.labels(node, step).inc()
-        self.tasks_failed.labels(attempts[-1] if attempts else "unknown", step).inc()
+        return attempts[-1] if attempts else "unknown"
 
     def count_work(self, node: str, step: str, nbytes: int, seconds: float) -> None:
         """Bytes and busy time of a finished task."""

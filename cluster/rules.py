@@ -21,8 +21,8 @@ from pathlib import Path
 
 import yara
 
-from cluster.published import check_label, remove_versions
-from workers.published import current_doc, current_key, meta_key
+from cluster.published import check_label, publish, remove_versions, version_docs
+from workers.published import current_doc, meta_key
 from workers.store import RULES, ObjectStore
 from workers.yara_scan import (
     EXTERNAL_DEFAULTS,
@@ -137,8 +137,7 @@ def add_rule_set(store: ObjectStore, path: Path, name: str, version: str | None 
     for ns, data in sources.items():
         store.put_bytes(RULES, info.files[ns].key, data, "text/plain")
     store.put_bytes(RULES, info.compiled.key, compiled, "application/octet-stream")
-    store.put_json(RULES, meta_key(name, version), info.to_dict())
-    store.put_json(RULES, current_key(name), info.to_dict())  # the switch: last
+    publish(store, RULES, name, version, info.to_dict())
     return info
 
 
@@ -151,8 +150,7 @@ def list_rule_sets(store: ObjectStore) -> list[RuleSetInfo]:
 def versions(store: ObjectStore, name: str) -> list[RuleSetInfo]:
     """Every version of `name` kept in MinIO, oldest first."""
     store.ensure_buckets()
-    keys = [k for k in store.list_keys(RULES, f"{name}/", "/meta.json") if k.count("/") == 2]
-    infos = (RuleSetInfo.from_dict(store.get_json(RULES, k)) for k in keys)
+    infos = (RuleSetInfo.from_dict(doc) for doc in version_docs(store, RULES, name))
     return sorted(infos, key=lambda i: (i.added_at, i.version))
 
 

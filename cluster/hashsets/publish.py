@@ -14,9 +14,9 @@ import tempfile
 from pathlib import Path
 
 from cluster.hashsets.build import build_set
-from cluster.published import check_label, remove_versions
+from cluster.published import check_label, publish, remove_versions, version_docs
 from workers.known_files import KINDS, SetFile, SetInfo, current_sets, file_key
-from workers.published import current_doc, current_key, meta_key
+from workers.published import current_doc, meta_key
 from workers.store import HASHSETS, ObjectStore
 
 
@@ -64,8 +64,7 @@ def import_set(
         )
         for f, local in zip(files, built.files.values(), strict=True):
             store.put_file(HASHSETS, f.key, str(local.path), "application/octet-stream")
-    store.put_json(HASHSETS, meta_key(name, version), info.to_dict())
-    store.put_json(HASHSETS, current_key(name), info.to_dict())  # the switch: last
+    publish(store, HASHSETS, name, version, info.to_dict())
     return info
 
 
@@ -77,8 +76,8 @@ def list_sets(store: ObjectStore) -> list[SetInfo]:
 
 def versions(store: ObjectStore, name: str) -> list[SetInfo]:
     """Every version of `name` kept in MinIO, oldest first."""
-    keys = store.list_keys(HASHSETS, f"{name}/", "/meta.json")
-    return sorted((SetInfo.from_dict(store.get_json(HASHSETS, k)) for k in keys), key=lambda i: i.imported_at)
+    infos = (SetInfo.from_dict(doc) for doc in version_docs(store, HASHSETS, name))
+    return sorted(infos, key=lambda i: i.imported_at)
 
 
 def remove_set(store: ObjectStore, name: str) -> int:

@@ -13,6 +13,7 @@ import secrets
 import shutil
 import socket
 import subprocess
+import sys
 import time
 import urllib.parse
 import urllib.request
@@ -178,6 +179,22 @@ def prometheus_bin() -> str:
     path = shutil.which("prometheus")
     assert path, "the prometheus server (Debian package) is not installed: run `make install`"
     return path
+
+
+def quarry(
+    args: list[str], env: dict[str, str], prefix: list[str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess:
+    """`quarry ARGS` as a user runs it: a process of its own, with `env` (after `prefix`,
+    a command that wraps it, when given)."""
+    cmd = [*(prefix or []), sys.executable, "-m", "cluster.cli", *args]
+    return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def env(minio: MinioServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The environment of a user of the test MinIO, with a home of this module's (a module
+    may define its own)."""
+    return cli_env(minio.config, tmp_path_factory.mktemp("home"))
 
 
 def cli_env(config: StoreConfig, home: Path, ray_address: str | None = None) -> dict[str, str]:

@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 
 import pytest
 
-from tests.integration.conftest import cli_env, free_port
+from tests.integration.conftest import cli_env, free_port, quarry
 from workers.store import JOURNAL, StoreConfig
-
-
-def quarry(args: list[str], env: dict[str, str], prefix: list[str] | None = None) -> subprocess.CompletedProcess:
-    cmd = [*(prefix or []), sys.executable, "-m", "cluster.cli", *args]
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
 
 
 @pytest.fixture

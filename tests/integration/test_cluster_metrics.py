@@ -10,21 +10,21 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from tests.conftest import REPO
 from tests.integration.conftest import (
     MinioServer,
     cli_env,
     free_port,
+    quarry,
     render_prometheus_config,
     running_prometheus,
     stop,
 )
 from tests.integration.conftest import prom_query as query
 
-REPO = Path(__file__).resolve().parents[2]
 NODES = 3
 SEGMENT_MIB = 4
 
@@ -85,14 +85,7 @@ def test_each_byte_is_counted_once_across_nodes(three_nodes, project_prometheus,
         QUARRY_SEGMENT_MIB=str(SEGMENT_MIB),
         QUARRY_MAX_IN_FLIGHT="6",
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "cluster.cli", "submit", "--case", "case-nodes", str(path)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    done = quarry(["submit", "--case", "case-nodes", str(path)], env, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     segments = math.ceil(size / (SEGMENT_MIB << 20))
     want = {"carved": float(size), "hashed": float(size), "finished": float(segments), "up": float(NODES)}

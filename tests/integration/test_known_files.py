@@ -12,8 +12,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import subprocess
-import sys
 import urllib.request
 
 import pyarrow.parquet as pq
@@ -23,23 +21,12 @@ import ray
 from cluster import api
 from cluster.hashsets.publish import current_version, remove_set
 from cluster.results import manifest_key
-from tests.integration.conftest import cli_env
+from tests.integration.conftest import quarry
 from workers.known_files import known_files_for_job
 from workers.steps import JobContext
 from workers.store import HASHSETS, RESULTS
 
 FILES = ("jpeg", "png", "pdf", "zip")
-
-
-def quarry(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "cluster.cli", *args], env=env, capture_output=True, text=True, timeout=120
-    )
-
-
-@pytest.fixture(scope="module")
-def env(minio, tmp_path_factory):
-    return cli_env(minio.config, tmp_path_factory.mktemp("home"))
 
 
 @pytest.fixture(scope="module")

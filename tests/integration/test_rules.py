@@ -15,8 +15,6 @@ import hashlib
 import io
 import json
 import random
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -27,7 +25,7 @@ from cluster import api
 from cluster.results import manifest_key, yara_key
 from cluster.rules import add_rule_set, current_version, remove_rule_set
 from tests.conftest import e2fs
-from tests.integration.conftest import cli_env
+from tests.integration.conftest import quarry
 from workers.store import RESULTS, RULES, ObjectStore
 from workers.yara_scan import RuleCache, RuleSetInfo, load_rule_set, meta_key
 
@@ -69,17 +67,6 @@ FS_FILES = {
     "docs/readme.txt": b"nothing to see\n",
 }
 TIMEOUT = 2
-
-
-def quarry(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "cluster.cli", *args], env=env, capture_output=True, text=True, timeout=120
-    )
-
-
-@pytest.fixture(scope="module")
-def env(minio, tmp_path_factory):
-    return cli_env(minio.config, tmp_path_factory.mktemp("home"))
 
 
 @pytest.fixture(scope="module")

@@ -5,28 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import subprocess
-import sys
 
 import pytest
 
 from cluster import api
-from tests.integration.conftest import cli_env
+from tests.integration.conftest import quarry
 from workers.evidence import EvidenceError
 from workers.store import EVIDENCE
 
 FILES = ("jpeg", "png", "pdf", "zip")
 EXT2_MEDIA_MD5 = "196066add11fb71c4c49cf1bb50d6d24"
-
-
-def quarry(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "cluster.cli", *args]
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
-
-
-@pytest.fixture(scope="module")
-def env(minio, tmp_path_factory):
-    return cli_env(minio.config, tmp_path_factory.mktemp("home"))
 
 
 def test_upload_verifies_and_a_job_reads_the_object(env, settings, store, forged):

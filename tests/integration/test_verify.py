@@ -7,18 +7,16 @@ import hashlib
 import io
 import shutil
 import subprocess
-import sys
 
 import pytest
 
 from cluster import api
-from tests.integration.conftest import cli_env
+from tests.integration.conftest import cli_env, quarry
 from workers.store import ARTIFACTS, artifact_key
 
 
 def verify(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "cluster.cli", "verify", *args]
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    return quarry(["verify", *args], env)
 
 
 @pytest.fixture(scope="module")
