@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from cluster.query import KNOWN, Query, parse_digest
 from workers.store import RESULTS, ObjectStore, s3_filesystem
 
 
@@ -19,13 +18,12 @@ def is_known_good(row: dict[str, Any]) -> bool:
 
 
 def find_by_sha256(store: ObjectStore, sha256: str, case: str | None = None) -> Iterator[dict[str, Any]]:
-    """Every job, image and offset that holds content with this SHA-256."""
-    sha256 = sha256.lower()
-    s3 = s3_filesystem(store.config)
-    prefix = f"{case}/" if case else ""
-    for key in store.list_keys(RESULTS, prefix, "/manifest.parquet"):
-        table = pq.read_table(f"{RESULTS}/{key}", filesystem=s3, filters=pc.field("sha256") == sha256)
-        yield from table.to_pylist()
+    """Every job, image and offset that holds content with this SHA-256 (known-good too), in
+    one case or in all, through the query engine's digest filters."""
+    from cluster.query_engine import catalog_for
+
+    query = Query(cases=(case,) if case else None, digest=parse_digest(sha256), known=KNOWN, limit=0)
+    yield from catalog_for(store.config).rows(query)
 
 
 def iter_manifest(store: ObjectStore, case: str, job_id: str, columns: list[str]) -> Iterator[dict[str, Any]]:
@@ -34,20 +32,3 @@ def iter_manifest(store: ObjectStore, case: str, job_id: str, columns: list[str]
     with s3.open_input_file(f"{RESULTS}/{case}/{job_id}/manifest.parquet") as f:
         for batch in pq.ParquetFile(f).iter_batches(batch_size=4096, columns=columns):
             yield from batch.to_pylist()
-
-
-def find_features(
-    store: ObjectStore, kind: str, value: str | None = None, case: str | None = None
-) -> Iterator[dict[str, Any]]:
-    """Every hit of a feature kind (or of one value of it) in the jobs' feature tables,
-    read with a pushed-down filter, row group by row group."""
-    s3 = s3_filesystem(store.config)
-    prefix = f"{case}/" if case else ""
-    wanted = pc.field("kind") == kind
-    if value is not None:
-        wanted = wanted & (pc.field("value") == value)
-    for key in store.list_keys(RESULTS, prefix, "/features.parquet"):
-        with s3.open_input_file(f"{RESULTS}/{key}") as f:
-            for batch in pq.ParquetFile(f).iter_batches(batch_size=4096):
-                table = pa.Table.from_batches([batch]).filter(wanted)
-                yield from table.to_pylist()

@@ -19,12 +19,20 @@ from typing import Any
 import ray
 
 from cluster.config import Settings
+from cluster.digest_filter import write_digest_filter
 from cluster.intake import verify
 from cluster.jobs import JobRecord, Journal
 from cluster.metrics import Metrics
 from cluster.node_health import NodeHealth
 from cluster.planning import plan_segments
-from cluster.results import known_files_summary, summary_key, write_features, write_manifest, write_yara
+from cluster.results import (
+    known_files_summary,
+    manifest_key,
+    summary_key,
+    write_features,
+    write_manifest,
+    write_yara,
+)
 from cluster.running_jobs import RunningJobs
 from workers import carving, files, hashing
 from workers.artifacts import ArtifactCounts
@@ -184,6 +192,7 @@ class JobManager:
             self.metrics.count_work(d.node, hashing.STEP, d.size, d.seconds)
         part_keys = [r.part_key for r in results] + [f.part_key for f in found_files]
         rows = write_manifest(self.store, job.case, job.id, part_keys, [d.digests["sha256"] for d in digests])
+        write_digest_filter(self.store, job.case, job.id, manifest_key(job.case, job.id))
         yara = write_yara(self.store, job.case, job.id, part_keys, job.rule_sets)
         files_keys: dict[int, list[str]] = {}
         for f in found_files:

@@ -9,7 +9,22 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-NAMES = ("forge", "upload", "submit", "jobs", "watch", "nodes", "find", "verify", "hashset", "rules", "carve", "scan")
+NAMES = (
+    "forge",
+    "upload",
+    "submit",
+    "jobs",
+    "watch",
+    "nodes",
+    "find",
+    "get",
+    "report",
+    "verify",
+    "hashset",
+    "rules",
+    "carve",
+    "scan",
+)
 
 
 def load(names: tuple[str, ...] = NAMES) -> list[ModuleType]:

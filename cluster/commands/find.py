@@ -1,30 +1,61 @@
-"""`quarry find`: where an artifact was found, or which artifacts resemble it."""
+"""`quarry find`: search everything found, in the cases named, by any filter; or rank the
+artifacts that resemble one."""
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
+from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
-from cluster.catalog import find_by_sha256, find_features, is_known_good
 from cluster.config import load_settings
-from cluster.similar import find_similar
+from cluster.query import Query, parse_query
 from workers.features import KINDS, SENSITIVE, redact_row
 from workers.store import ObjectStore
+
+# Options whose values become query parameters as they are (the HTTP API takes the same names).
+PARAMS = (
+    "case",
+    "job",
+    "image",
+    "digest",
+    "type",
+    "status",
+    "origin",
+    "min_size",
+    "max_size",
+    "path",
+    "yara_rule",
+    "yara_tag",
+    "known",
+    "after",
+    "before",
+    "time_field",
+    "sort",
+    "limit",
+    "offset",
+)
 
 
 def _known(row: dict[str, Any]) -> str:
     if not row.get("known"):
         return ""
-    return f"  known-{row['known']} ({', '.join(row['known_sets'])})"
+    return f"  known-{row['known']} ({', '.join(row['known_sets'] or [])})"
 
 
 def run_similar(store: ObjectStore, args: argparse.Namespace) -> int:
+    from cluster.similar import find_similar
+
+    case = None if args.all_cases else (args.case[0] if args.case else None)
+    if case is None and not args.all_cases:
+        raise ValueError("no case given: name the case to search (--case), or search every case (--all-cases)")
     ref, rows = find_similar(
-        store, args.similar_to, args.case, args.limit, args.min_ssdeep, args.max_tlsh, args.include_known
+        store, args.similar_to, case, args.limit or 20, args.min_ssdeep, args.max_tlsh, args.include_known
     )
-    if args.json:
+    if args.format == "json":
         for row in rows:
             print(json.dumps(row))
         return 0 if rows else 1
@@ -42,75 +73,150 @@ def run_similar(store: ObjectStore, args: argparse.Namespace) -> int:
     return 0
 
 
-def run_features(store: ObjectStore, args: argparse.Namespace) -> int:
-    """Feature hits, sensitive values redacted unless --reveal (which the caller asked for by name)."""
-    kind, value = args.feature[0], (args.feature[1] if len(args.feature) > 1 else None)
-    if kind not in KINDS:
-        raise ValueError(f"unknown feature kind {kind!r}; known: {', '.join(KINDS)}")
-    count = 0
-    for row in find_features(store, kind, value, args.case):
-        count += 1
-        if not args.reveal:
-            row = redact_row(row)
-        if args.json:
-            print(json.dumps(row))
+def query_params(args: argparse.Namespace) -> dict[str, list[str]]:
+    """The options as the query parser's text parameters (shared with the HTTP API)."""
+    params: dict[str, list[str]] = {}
+    for name in PARAMS:
+        value = getattr(args, name, None)
+        if value is None or value == []:
             continue
-        inside = f"  in {row['artifact_path']} +{row['artifact_offset']}" if row.get("artifact_path") else ""
-        flag = "" if row["valid"] else "  (invalid)"
-        print(f"{row['case']}  {row['job']}  {row['image_path']} @{row['offset']}  {row['value']}{flag}{inside}")
-    if count == 0:
-        print(f"no {kind} feature" + (f" {value!r}" if value else ""), file=sys.stderr)
-        return 1
-    if kind in SENSITIVE and not args.reveal:
-        print(f"{kind} values are redacted (--reveal shows them)", file=sys.stderr)
-    return 0
+        params[name] = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+    if args.sha256:
+        params["digest"] = [args.sha256]
+    if args.all_cases:
+        params["all_cases"] = ["1"]
+    if args.include_known and "known" not in params:
+        params["known"] = ["good,bad,unknown"]
+    if args.page is not None:
+        limit = int(params.get("limit", ["50"])[0])
+        params["offset"] = [str(max(args.page - 1, 0) * limit)]
+    if args.feature:
+        params["feature"] = [args.feature[0]]
+        if len(args.feature) > 1:
+            params["value"] = [args.feature[1]]
+    return params
+
+
+def artifact_line(row: dict[str, Any]) -> str:
+    where = f"offset {row['offset']}" if row.get("offset") is not None else "offset -"
+    found = (
+        f"{row['type']} {row['status']}" if row.get("status") else f"{row['type']} {row.get('origin') or ''}".rstrip()
+    )
+    path = f"  {row['path']}" if row.get("path") else ""
+    image_digest = (row.get("image_sha256") or "")[:16]
+    return (
+        f"{row['case']}  {row['job']}  {row['image_path']} (sha256 {image_digest}…)  {where}  "
+        f"{row['length']} bytes  {found}{path}  sha256 {row['sha256']}{_known(row)}"
+    )
+
+
+def feature_line(row: dict[str, Any]) -> str:
+    inside = f"  in {row['artifact_path']} +{row['artifact_offset']}" if row.get("artifact_path") else ""
+    flag = "" if row["valid"] else "  (invalid)"
+    return f"{row['case']}  {row['job']}  {row['image_path']} @{row['offset']}  {row['value']}{flag}{inside}"
+
+
+def write_rows(rows: Iterable[dict[str, Any]], fmt: str, over_features: bool) -> int:
+    """Print rows as a table, JSON lines or CSV (lists as JSON text); returns how many."""
+    count = 0
+    writer = None
+    for row in rows:
+        count += 1
+        if fmt == "json":
+            print(json.dumps(row))
+        elif fmt == "csv":
+            if writer is None:
+                writer = csv.DictWriter(sys.stdout, fieldnames=list(row))
+                writer.writeheader()
+            writer.writerow({k: json.dumps(v) if isinstance(v, list) else v for k, v in row.items()})
+        else:
+            print(feature_line(row) if over_features else artifact_line(row))
+    return count
 
 
 def run(args: argparse.Namespace) -> int:
-    store = ObjectStore(load_settings().store)
+    settings = load_settings()
     if args.similar_to:
-        return run_similar(store, args)
-    if args.feature:
-        return run_features(store, args)
-    count = hidden = 0
-    for row in find_by_sha256(store, args.sha256, args.case):
-        if is_known_good(row) and not args.include_known:
-            hidden += 1
-            continue
-        count += 1
-        if args.json:
-            print(json.dumps(row))
-        else:
-            print(
-                f"{row['case']}  {row['job']}  {row['image_path']} (sha256 {row['image_sha256'][:16]}…)  "
-                f"offset {row['offset']}  {row['length']} bytes  {row['type']} {row['status']}{_known(row)}"
-            )
-    if hidden:
-        print(f"{hidden} known-good artifact(s) hidden (--include-known shows them)", file=sys.stderr)
-    if count == 0:
-        print(f"no artifact with sha256 {args.sha256}", file=sys.stderr)
+        return run_similar(ObjectStore(settings.store), args)
+    from cluster.query_engine import Catalog
+
+    query = parse_query(query_params(args), KINDS)
+    catalog = Catalog(settings.store)
+    fmt = "json" if args.json else args.format
+    reveal = args.reveal or not query.over_features
+
+    def shown(rows: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+        return rows if reveal else (redact_row(r) for r in rows)
+
+    if query.limit == 0:
+        total = None
+        count = write_rows(shown(catalog.rows(query)), fmt, query.over_features)
+    else:
+        page = catalog.page(query)
+        total, count = page.total, write_rows(shown(page.rows), fmt, query.over_features)
+    return report_counts(catalog, query, args, total, count)
+
+
+def report_counts(catalog: Any, query: Query, args: argparse.Namespace, total: int | None, count: int) -> int:
+    """The page's place in the whole result, what the default view hid, and the exit status
+    (1 when nothing matched, as grep does)."""
+    if total is not None and count:
+        first = query.offset + 1
+        print(f"rows {first}-{query.offset + count} of {total}", file=sys.stderr)
+    if query.over_features and query.feature_kind in SENSITIVE and not args.reveal and count:
+        print(f"{query.feature_kind} values are redacted (--reveal shows them)", file=sys.stderr)
+    if query.digest and not query.known:
+        hidden = catalog.page(replace(query, known=("good",), limit=1, offset=0)).total
+        if hidden:
+            print(f"{hidden} known-good artifact(s) hidden (--include-known shows them)", file=sys.stderr)
+    if total == 0 or count == 0 and total is None:
+        what = f"feature {query.feature_kind}" if query.over_features else "artifact"
+        print(f"no {what} matches", file=sys.stderr)
         return 1
     return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    q = sub.add_parser("find", help="where an artifact was found, or which artifacts resemble it")
-    what = q.add_mutually_exclusive_group(required=True)
-    what.add_argument("--sha256", help="SHA-256 of the artifact")
-    what.add_argument("--similar-to", metavar="SHA256", help="rank artifacts by similarity to this one")
-    what.add_argument(
-        "--feature",
-        nargs="+",
-        metavar=("KIND", "VALUE"),
-        help="hits of a feature kind (email, bitcoin...), or of one value",
+    q = sub.add_parser(
+        "find",
+        help="search artifacts and feature hits by any filter, or rank artifacts by similarity",
+        description="Every filter narrows the result; name the case(s) to search or ask for --all-cases.",
     )
-    q.add_argument("--limit", type=int, default=20, help="with --similar-to: how many (default 20)")
-    q.add_argument("--min-ssdeep", type=int, default=1, help="with --similar-to: lowest ssdeep score (default 1)")
-    q.add_argument("--max-tlsh", type=int, default=100, help="with --similar-to: largest TLSH distance (default 100)")
-    q.add_argument("--case", help="only this case")
-    q.add_argument("--json", action="store_true", help="one JSON object per line")
-    q.add_argument("--include-known", action="store_true", help="show artifacts of known-good hash sets too")
-    q.add_argument(
+    scope = q.add_argument_group("scope")
+    scope.add_argument("--case", action="append", default=[], help="search this case (repeat for several)")
+    scope.add_argument("--all-cases", action="store_true", help="search every case")
+    scope.add_argument("--job", action="append", default=[], help="only this job (repeatable)")
+    scope.add_argument("--image", action="append", default=[], help="an image's SHA-256, or a glob of its path")
+    what = q.add_argument_group("what")
+    what.add_argument("--digest", help="MD5, SHA-1 or SHA-256 of the content")
+    what.add_argument("--sha256", help=argparse.SUPPRESS)  # the earlier spelling of --digest
+    what.add_argument(
+        "--type", action="append", default=[], help="file type or subtype: jpeg, pdf, docx... (comma list)"
+    )
+    what.add_argument("--status", action="append", default=[], help="carved: complete, truncated, damaged")
+    what.add_argument("--origin", action="append", default=[], help="allocated, deleted, reallocated, carved")
+    what.add_argument("--min-size", help="at least this many bytes (K, M, G suffixes)")
+    what.add_argument("--max-size", help="at most this many bytes")
+    what.add_argument("--path", help="glob over the filesystem path, e.g. '*/Pictures/*.jpg'")
+    what.add_argument("--yara-rule", help="matched by this YARA rule (name, or set/namespace/rule)")
+    what.add_argument("--yara-tag", help="matched by a YARA rule with this tag")
+    what.add_argument("--known", help="good, bad, unknown (comma list); default: all but known-good")
+    what.add_argument("--include-known", action="store_true", help="show artifacts of known-good hash sets too")
+    what.add_argument("--after", help="a file time at or after this (ISO-8601 UTC, or epoch seconds)")
+    what.add_argument("--before", help="a file time before this")
+    what.add_argument("--time-field", help="which time --after/--before apply to: mtime, atime, ctime, crtime")
+    what.add_argument("--feature", nargs="+", metavar=("KIND", "VALUE"), help="feature hits of a kind, or of one value")
+    what.add_argument("--similar-to", metavar="SHA256", help="rank artifacts by similarity to this one")
+    out = q.add_argument_group("output")
+    out.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    out.add_argument("--json", action="store_true", help="same as --format json (one object per line)")
+    out.add_argument("--sort", help="columns, '-' for descending: -length,path")
+    out.add_argument("--limit", type=int, help="rows per page (default 50; 0: every row, streamed)")
+    out.add_argument("--offset", type=int, help="skip this many rows")
+    out.add_argument("--page", type=int, help="page number (1 = first), with --limit")
+    out.add_argument(
         "--reveal", action="store_true", help="with --feature: show card numbers, seed phrases and keys whole"
     )
+    q.add_argument("--min-ssdeep", type=int, default=1, help="with --similar-to: lowest ssdeep score (default 1)")
+    q.add_argument("--max-tlsh", type=int, default=100, help="with --similar-to: largest TLSH distance (default 100)")
     q.set_defaults(func=run)
