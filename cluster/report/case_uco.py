@@ -55,6 +55,11 @@ def node_id(kind: str, job_id: str, *what: object) -> str:
     return f"kb:{kind}-{uuid.uuid5(QUARRY_NAMESPACE, '|'.join(map(str, (job_id, *what))))}"
 
 
+def part_id(kind: str, owner: str, *what: object) -> str:
+    """A stable IRI for a node that belongs to another (a facet, a hash, a relationship)."""
+    return node_id(kind, owner, *what)
+
+
 def _typed(datatype: str, value: object) -> dict[str, Any]:
     return {"@type": datatype, "@value": value}
 
@@ -62,7 +67,7 @@ def _typed(datatype: str, value: object) -> dict[str, Any]:
 def _hashes(owner: str, digests: dict[str, str]) -> list[dict[str, Any]]:
     return [
         {
-            "@id": f"{owner}-{name}",
+            "@id": part_id("Hash", owner, name),
             "@type": "uco-types:Hash",
             "uco-types:hashMethod": HASH_NAMES[name],
             "uco-types:hashValue": _typed("xsd:hexBinary", value),
@@ -73,7 +78,7 @@ def _hashes(owner: str, digests: dict[str, str]) -> list[dict[str, Any]]:
 
 
 def _content_facet(owner: str, size: int, digests: dict[str, str]) -> dict[str, Any]:
-    facet_id = f"{owner}-content"
+    facet_id = part_id("ContentDataFacet", owner)
     return {
         "@id": facet_id,
         "@type": "uco-observable:ContentDataFacet",
@@ -108,7 +113,7 @@ class CaseWriter:
         self.images = [node_id("Image", job_id, i) for i in range(len(images))]
         for i, (img, iri) in enumerate(zip(images, self.images, strict=True)):
             facet = {
-                "@id": f"{iri}-file",
+                "@id": part_id("FileFacet", iri),
                 "@type": "uco-observable:FileFacet",
                 "uco-observable:fileName": img["path"].rsplit("/", 1)[-1],
                 "uco-observable:filePath": img["path"],
@@ -135,7 +140,7 @@ class CaseWriter:
         facets: list[dict[str, Any]] = []
         if row.get("path") is not None:
             file_facet: dict[str, Any] = {
-                "@id": f"{iri}-file",
+                "@id": part_id("FileFacet", iri),
                 "@type": "uco-observable:FileFacet",
                 "uco-observable:fileName": row["path"].rsplit("/", 1)[-1],
                 "uco-observable:filePath": row["path"],
@@ -162,7 +167,7 @@ class CaseWriter:
         image = self.images[row["image_index"]]
         for n, run in enumerate(runs or [None]):
             relationship: dict[str, Any] = {
-                "@id": f"{iri}-in-{n}",
+                "@id": part_id("ObservableRelationship", iri, n),
                 "@type": "uco-observable:ObservableRelationship",
                 "uco-core:source": {"@id": iri},
                 "uco-core:target": {"@id": image},
@@ -173,7 +178,7 @@ class CaseWriter:
                 relationship["uco-core:description"] = f"bytes {run.file_offset}.. of the file ({n + 1} of {len(runs)})"
                 relationship["uco-core:hasFacet"] = [
                     {
-                        "@id": f"{iri}-in-{n}-range",
+                        "@id": part_id("DataRangeFacet", iri, n),
                         "@type": "uco-observable:DataRangeFacet",
                         "uco-observable:rangeOffset": run.img_offset,
                         "uco-observable:rangeSize": run.length,
