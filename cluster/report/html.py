@@ -37,16 +37,20 @@ def e(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def table(ident: str, headers: Sequence[str], rows: Iterable[Sequence[object]], numeric: set[int] | None = None) -> str:
+def table(
+    ident: str, headers: Sequence[str] | None, rows: Iterable[Sequence[object]], numeric: set[int] | None = None
+) -> str:
+    """A table of `rows`, whose cells are HTML already escaped by the caller, except the
+    columns in `numeric` (numbers, escaped here); `headers` None for a key/value table."""
     numeric = numeric or set()
-    head = "".join(f"<th>{e(h)}</th>" for h in headers)
+    head = "<thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in headers) + "</tr></thead>" if headers else ""
     body = "".join(
         "<tr>"
         + "".join(f"<td class='n'>{e(c)}</td>" if i in numeric else f"<td>{c}</td>" for i, c in enumerate(r))
         + "</tr>\n"
         for r in rows
     )
-    return f"<table id='{ident}'><thead><tr>{head}</tr></thead><tbody>\n{body}</tbody></table>\n"
+    return f"<table id='{ident}'>{head}<tbody>\n{body}</tbody></table>\n"
 
 
 def code(value: object) -> str:
@@ -96,7 +100,7 @@ def _overview(f: Facts) -> str:
         ("Carving", e((s.get("carve") or {}).get("profile", job.carve))),
         ("Report generated", f"{e(f.generated)} by Quarry {e(f.quarry_version)}"),
     ]
-    return "<h2>Summary</h2>\n" + table("summary", ("", ""), rows)
+    return "<h2>Summary</h2>\n" + table("summary", None, rows)
 
 
 def _intake(f: Facts) -> str:
@@ -108,7 +112,7 @@ def _intake(f: Facts) -> str:
         rows = [("Format", e(img.get("format"))), ("Size", e(img.get("size")))]
         rows += [(f"{e(name.upper())} (computed)", code(value)) for name, value in sorted(img["digests"].items())]
         rows.append(("Verification", f"<span class='{e(result)}'>{e(result)}</span>"))
-        out.append(table(f"image-{i}", ("", ""), rows))
+        out.append(table(f"image-{i}", None, rows))
         checks = verification.get("checks") or []
         if checks:
             out.append(

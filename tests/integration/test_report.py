@@ -112,8 +112,15 @@ def sets(store, images, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def job(settings, sets, images):
-    done = api.wait(settings, api.submit(settings, "case-report", [str(p) for p in images["paths"]]).id)
+def job(settings, sets, images, tmp_path_factory):
+    """The job, with expected digests for two images: the carved image's SHA-256 from its
+    key (a match) and a wrong MD5 for the ext4 image (a mismatch)."""
+    paths = images["paths"]
+    listing = tmp_path_factory.mktemp("report-expect") / "expected.sha"
+    listing.write_text(f"{images['carved_key']['sha256']}  {paths[0].name}\n{'0' * 32}  {paths[2].name}\n")
+    done = api.wait(
+        settings, api.submit(settings, "case-report", [str(p) for p in paths], expect_lists=[str(listing)]).id
+    )
     assert done.state == "done", done.error
     return done
 
@@ -186,12 +193,25 @@ def test_the_report_is_written_locally_and_to_minio(report, job, store):
             assert files[name][3] == hashlib.sha256((out / name).read_bytes()).hexdigest(), name
 
 
+def test_intake_verification_shows_each_expected_digest(report, images):
+    tables = Tables(page(report)).tables
+    assert {row[0]: row[1] for row in tables["summary"]}["Integrity of the media"] == "mismatch"
+    assert tables["intake-0"][1:] == [["sha256", images["carved_key"]["sha256"], "operator",
+                                       images["carved_key"]["sha256"], "match"]]  # fmt: skip
+    ext4_md5 = hashlib.md5(images["paths"][2].read_bytes()).hexdigest()
+    assert tables["intake-2"][1:] == [["md5", "0" * 32, "operator", ext4_md5, "mismatch"]]
+    assert "intake-1" not in tables and "intake-3" not in tables
+    assert {row[0]: row[1] for row in tables["image-3"]}["SHA256 (computed)"] == hashlib.sha256(
+        images["paths"][3].read_bytes()
+    ).hexdigest()
+
+
 def test_the_counts_equal_the_manifests(report, manifest, store, job):
     tables = Tables(page(report)).tables
     want = Counter((str(r["image_index"]), r["type"], r["status"] or "-", r["origin"] or "-") for r in manifest)
     got = {tuple(row[:4]): int(row[4]) for row in tables["counts"][1:]}
     assert got == dict(want)
-    summary = {row[0]: row[1] for row in tables["summary"][1:]}
+    summary = {row[0]: row[1] for row in tables["summary"]}
     assert summary["Artifacts (manifest rows)"] == str(len(manifest))
     assert summary["Distinct contents"] == str(len({r["sha256"] for r in manifest}))
     assert summary["Known-bad artifacts"] == str(sum(1 for r in manifest if r["known"] == "bad"))
