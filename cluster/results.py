@@ -42,6 +42,11 @@ def histograms_key(case: str, job_id: str) -> str:
     return f"{case}/{job_id}/histograms.parquet"
 
 
+# Rows per row group of a job's tables: parts (one per segment, often a handful of rows) are
+# gathered so that a query reads a few large row groups, not thousands of tiny ones.
+ROW_GROUP_ROWS = 16384
+
+
 def concatenate(
     store: ObjectStore,
     keys: list[str],
@@ -51,23 +56,28 @@ def concatenate(
     out_schema: pa.Schema | None = None,
 ) -> int:
     """Stream the Parquet parts at `keys` (in key order, read as `schema`) into one object at
-    `target`, one part in memory at a time. `each` sees every non-empty part and returns the
-    table to write (of `out_schema`, default `schema`), or None to write the part as read."""
+    `target`, a row group's worth of parts in memory at a time. `each` sees every non-empty
+    part and returns the table to write (of `out_schema`, default `schema`), or None to write
+    the part as read."""
     rows = 0
     out_schema = out_schema or schema
     fd, path = tempfile.mkstemp(suffix=".parquet", prefix="quarry-results-")
     os.close(fd)
     try:
         with pq.ParquetWriter(path, out_schema, compression="zstd") as writer:
+            pending: list[pa.Table] = []
             for key in sorted(keys):
                 part = pq.read_table(io.BytesIO(store.get_bytes(RESULTS, key)), schema=schema)
                 if part.num_rows == 0:
                     continue
                 table = each(part)
-                writer.write_table(part if table is None else table)
+                pending.append(part if table is None else table)
                 rows += part.num_rows
-            if rows == 0:
-                writer.write_table(out_schema.empty_table())
+                if sum(t.num_rows for t in pending) >= ROW_GROUP_ROWS:
+                    writer.write_table(pa.concat_tables(pending))
+                    pending.clear()
+            if pending or rows == 0:
+                writer.write_table(pa.concat_tables(pending) if pending else out_schema.empty_table())
         store.put_file(RESULTS, target, path, PARQUET)
     finally:
         os.unlink(path)

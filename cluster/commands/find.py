@@ -210,7 +210,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     out = q.add_argument_group("output")
     out.add_argument("--format", choices=("table", "json", "csv"), default="table")
     out.add_argument("--json", action="store_true", help="same as --format json (one object per line)")
-    out.add_argument("--sort", help="columns, '-' for descending: -length,path")
+    out.add_argument("--sort", help="columns, '-' for descending: --sort=-length,path")
     out.add_argument("--limit", type=int, help="rows per page (default 50; 0: every row, streamed)")
     out.add_argument("--offset", type=int, help="skip this many rows")
     out.add_argument("--page", type=int, help="page number (1 = first), with --limit")
