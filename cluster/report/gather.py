@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cluster.jobs import JobRecord, Journal, record_key
@@ -175,11 +177,10 @@ def timeline_range(store: ObjectStore, key: str | None) -> tuple[int, str | None
             if batch.num_rows == 0:
                 continue
             rows += batch.num_rows
-            times = batch.column(0).cast("int64").to_pylist()
-            lo, hi = min(times), max(times)
-            low = lo if low is None else min(low, lo)
-            high = hi if high is None else max(high, hi)
-    return rows, iso_utc(low / 1e6) if low is not None else None, iso_utc(high / 1e6) if high is not None else None
+            span = pc.min_max(batch.column(0).cast(pa.int64())).as_py()  # microseconds since the epoch
+            low = span["min"] if low is None else min(low, span["min"])
+            high = span["max"] if high is None else max(high, span["max"])
+    return rows, *(None if t is None else iso_utc(t / 1e6) for t in (low, high))
 
 
 # A manifest row names the step that wrote it; its attempts are recorded under the task's
