@@ -9,12 +9,9 @@ import contextlib
 import json
 import os
 import re
-import secrets
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -26,34 +23,8 @@ import yaml
 
 from cluster.config import Settings
 from tests.conftest import REPO
+from tests.servers import MinioServer, free_port, stop, wait_http
 from workers.store import ObjectStore, StoreConfig
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_http(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(f"{url} did not answer in {timeout} s")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
 
 PROMETHEUS_CONFIG = REPO / "deploy/prometheus/prometheus.yml"
 
@@ -102,38 +73,6 @@ def prom_query(base: str, promql: str) -> list[dict]:
     url = f"{base}/api/v1/query?" + urllib.parse.urlencode({"query": promql})
     with urllib.request.urlopen(url, timeout=5) as resp:
         return json.load(resp)["data"]["result"]
-
-
-class MinioServer:
-    """One MinIO process on a loopback port with throw-away credentials and data."""
-
-    def __init__(self, data: Path) -> None:
-        self.binary = subprocess.run(
-            [str(REPO / "deploy/minio.sh"), "bin"], check=True, capture_output=True, text=True
-        ).stdout.strip()
-        self.data, self.port = data, free_port()
-        self.config = StoreConfig(f"127.0.0.1:{self.port}", f"test-{secrets.token_hex(4)}", secrets.token_hex(20))
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        env = {
-            **os.environ,
-            "MINIO_ROOT_USER": self.config.access_key,
-            "MINIO_ROOT_PASSWORD": self.config.secret_key,
-            "MINIO_BROWSER": "off",
-        }
-        self.proc = subprocess.Popen(
-            [self.binary, "server", "--quiet", "--address", self.config.endpoint, str(self.data)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_http(f"http://{self.config.endpoint}/minio/health/ready")
-
-    def stop(self) -> None:
-        if self.proc:
-            stop(self.proc)
-            self.proc = None
 
 
 @pytest.fixture(scope="session")
