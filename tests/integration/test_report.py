@@ -31,13 +31,13 @@ from cluster import api
 from cluster.forge import forge_image
 from cluster.forge.features import forge_features
 from cluster.hashsets.publish import import_set, remove_set
-from cluster.jobs import JobRecord, Journal
+from cluster.jobs import JobRecord, Journal, record_key
 from cluster.results import manifest_key, yara_key
 from cluster.rules import add_rule_set, remove_rule_set
 from tests.conftest import e2fs
 from tests.integration.conftest import quarry
 from workers.evidence import ImageRef
-from workers.store import ARTIFACTS, RESULTS, artifact_key
+from workers.store import ARTIFACTS, JOURNAL, RESULTS, artifact_key
 
 DFXML_RULES = Path(__file__).resolve().parents[1] / "data" / "dfxml_rules.xsd"
 NS = {"d": "http://www.forensicswiki.org/wiki/Category:Digital_Forensics_XML"}
@@ -401,7 +401,10 @@ def test_unknown_and_unfinished_jobs_and_a_used_folder_are_refused(env, store, j
     running = JobRecord.new("case-report", [ImageRef(str(images["paths"][0]), 1 << 20)], {}, [[]], {})
     running.state = "running"
     Journal(store).save(running)
-    r = quarry(["report", running.id, "--out", str(tmp_path / "b")], env)
+    try:
+        r = quarry(["report", running.id, "--out", str(tmp_path / "b")], env)
+    finally:  # no job that never runs is left in the session's journal
+        store.remove(JOURNAL, record_key(running.id))
     assert r.returncode == 2 and f"job {running.id} is not finished (state running)" in r.stderr
     used = tmp_path / "used"
     used.mkdir()
