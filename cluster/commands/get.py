@@ -2,7 +2,8 @@
 
 The object is streamed into a temporary file beside the destination and hashed on the way;
 only content whose SHA-256 is the one asked for is renamed into place, so a file under the
-final name is always verified content. Exit codes (docs/retrieval.md): 0 written and
+final name is always verified content (the reading and checking are cluster/retrieval.py's,
+shared with the HTTP API). Exit codes (docs/retrieval.md): 0 written and
 verified, 1 no such artifact (in the case asked), 2 bad input, 3 the stored content is
 missing or is not what the manifest recorded (nothing written).
 """
@@ -10,7 +11,6 @@ missing or is not what the manifest recorded (nothing written).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -22,20 +22,10 @@ from typing import Any, TextIO
 
 from cluster.config import load_settings
 from cluster.provenance import JobProvenance, Provenance, parse_sha256, split_step_version
-from workers.store import ARTIFACTS, ObjectStore, artifact_key
+from cluster.retrieval import EXIT_NOT_FOUND, GetFailed, VerifiedRead
+from workers.store import ObjectStore
 
-EXIT_NOT_FOUND = 1
-EXIT_INTEGRITY = 3
-CHUNK = 1 << 20
 TIMES = ("mtime", "atime", "ctime", "crtime")
-
-
-class GetFailed(Exception):
-    """The artifact cannot be handed over: unknown, missing from the store, or altered."""
-
-    def __init__(self, message: str, code: int) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 @dataclass
@@ -89,41 +79,25 @@ def fetch_verified(
     """Stream the artifact into a temporary file beside `dest`, hashing as it goes, and
     rename it into place only when its SHA-256 is `sha256` and its MD5 and SHA-1 are those
     the manifest recorded (`recorded`, a manifest row). Otherwise nothing is left behind."""
-    key = artifact_key(sha256)
-    if store.size(ARTIFACTS, key) is None:
-        raise GetFailed(
-            f"MISSING: artifact {sha256} is listed in the manifests but its object "
-            f"{ARTIFACTS}/{key} is not in the store; nothing written",
-            EXIT_INTEGRITY,
-        )
-    hashers = {"sha256": hashlib.sha256(), "md5": hashlib.md5(), "sha1": hashlib.sha1()}
-    size = 0
+    try:
+        read = VerifiedRead(store, sha256, recorded)
+    except GetFailed as exc:
+        raise GetFailed(f"{exc}; nothing written", exc.code) from None
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as f:
-            for chunk in store.iter_chunks(ARTIFACTS, key, CHUNK):
-                for h in hashers.values():
-                    h.update(chunk)
+            for chunk in read.chunks():
                 f.write(chunk)
-                size += len(chunk)
             f.flush()
             os.fsync(f.fileno())
-        got = {name: h.hexdigest() for name, h in hashers.items()}
-        wrong = [] if got["sha256"] == sha256 else [f"sha256 {sha256} asked for, {got['sha256']} read"]
-        for name in ("md5", "sha1"):
-            if recorded.get(name) and recorded[name] != got[name]:
-                wrong.append(f"{name} {recorded[name]} recorded, {got[name]} read")
-        if wrong:
-            raise GetFailed(
-                f"DIGEST MISMATCH: stored artifact {sha256} is not the content the manifest recorded "
-                f"({'; '.join(wrong)}); nothing written to {dest}",
-                EXIT_INTEGRITY,
-            )
         _place(tmp, dest, force)
+    except GetFailed as exc:
+        raise GetFailed(f"{exc}; nothing written to {dest}", exc.code) from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return Fetched(str(dest), size, got["sha256"], got["md5"], got["sha1"])
+    assert read.digests is not None  # every chunk was read and verified
+    return Fetched(str(dest), read.size, read.digests["sha256"], read.digests["md5"], read.digests["sha1"])
 
 
 def utc(seconds: int | None) -> str | None:
