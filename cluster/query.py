@@ -17,8 +17,8 @@ ORIGINS = ("allocated", "deleted", "reallocated", "carved")
 KNOWN = ("good", "bad", "unknown")
 TIME_FIELDS = ("mtime", "atime", "ctime", "crtime")
 STATUSES = ("complete", "truncated", "damaged")
-# Columns a result may be sorted by; every sort ends with the row's full identity so that
-# pages never overlap or skip, whatever was asked.
+# Columns a result may be sorted by; every sort ends with the row's place (its job, and its
+# row in the job's table) so that pages never overlap or skip, whatever was asked.
 ARTIFACT_SORT = (
     "case",
     "job",
@@ -35,9 +35,7 @@ ARTIFACT_SORT = (
     "ctime",
     "crtime",
 )
-ARTIFACT_IDENTITY = ("case", "job", "image_index", "offset", "path", "sha256", "step")
 FEATURE_SORT = ("case", "job", "image_path", "offset", "kind", "value", "length")
-FEATURE_IDENTITY = ("case", "job", "image_index", "offset", "kind", "value")
 MAX_PAGE = 10_000
 SIZE_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 HEX = re.compile(r"[0-9a-fA-F]+")
@@ -78,12 +76,6 @@ class Query:
     @property
     def over_features(self) -> bool:
         return self.feature_kind is not None
-
-    def order(self) -> list[tuple[str, bool]]:
-        """The asked sort followed by the row's identity: a total order, so paging is stable."""
-        identity = FEATURE_IDENTITY if self.over_features else ARTIFACT_IDENTITY
-        asked = [c for c, _ in self.sort]
-        return list(self.sort) + [(c, False) for c in identity if c not in asked]
 
 
 def parse_size(name: str, text: str) -> int:

@@ -14,6 +14,7 @@ it is catalogued, its digest filter) is kept for the life of the process.
 from __future__ import annotations
 
 import functools
+import re
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -116,29 +117,6 @@ class Catalog:
 
     # -- running a query ---------------------------------------------------------------
 
-    def _connection(self, query: Query) -> tuple[duckdb.DuckDBPyConnection, str, list[Any]] | None:
-        """A DuckDB connection with the query's table registered, and the WHERE clause and
-        its parameters; None when no job can hold a match."""
-        job_dirs = self.jobs(query)
-        if query.digest:
-            job_dirs = self._may_hold(job_dirs, query.digest)
-        if not job_dirs:
-            return None
-        con = duckdb.connect(config={"memory_limit": self.memory_limit, "threads": 2})
-        table, schema = (FEATURES, FEATURE_SCHEMA) if query.over_features else (MANIFEST, MANIFEST_SCHEMA)
-        con.register("t", self._dataset(job_dirs, table, schema))
-        if query.yara_tag:
-            con.register("yara", self._dataset(job_dirs, YARA, YARA_SCHEMA))
-        where, params = where_clause(query)
-        return con, where, params
-
-    def _dataset(self, job_dirs: list[str], name: str, schema: pa.Schema) -> ds.Dataset:
-        """The jobs' tables of this name as one dataset, from fragments whose Parquet footers
-        are read once per process (jobs from before a table existed simply lack it)."""
-        paths = [f"{d}/{name}" for d in job_dirs]
-        fragments = [f for f in self.pool.map(self._fragment, paths) if f is not None]
-        return ds.FileSystemDataset(fragments, schema, FORMAT, self.s3)
-
     def _fragment(self, path: str) -> ds.ParquetFileFragment | None:
         if path in self._fragments:
             return self._fragments[path]
@@ -154,45 +132,134 @@ class Catalog:
                 self._fragments[path] = fragment
         return fragment
 
+    def _plan(self, query: Query) -> _Plan | None:
+        """The query's fragments (one per job holding its table, in job order), its WHERE
+        clause and the columns that clause and the order read; None when no job can match."""
+        job_dirs = self.jobs(query)
+        if query.digest:
+            job_dirs = self._may_hold(job_dirs, query.digest)
+        table, schema = (FEATURES, FEATURE_SCHEMA) if query.over_features else (MANIFEST, MANIFEST_SCHEMA)
+        found = zip(job_dirs, self.pool.map(self._fragment, [f"{d}/{table}" for d in job_dirs]), strict=True)
+        fragments = [(d, f) for d, f in found if f is not None]
+        if not fragments:
+            return None
+        where, params = where_clause(query)
+        wanted = {c for c in schema.names if re.search(rf"\b{c}\b", where)} | {c for c, _ in query.sort}
+        columns = [c for c in schema.names if c in wanted | {"case", "job"}]
+        return _Plan(fragments, schema, where, params, columns)
+
+    def _connect(self, query: Query, plan: _Plan) -> duckdb.DuckDBPyConnection:
+        con = duckdb.connect(config={"memory_limit": self.memory_limit, "threads": 2})
+        if query.yara_tag:
+            yara = [f for f in self.pool.map(self._fragment, [f"{d}/{YARA}" for d, _ in plan.fragments]) if f]
+            con.register("yara", ds.FileSystemDataset(yara, YARA_SCHEMA, FORMAT, self.s3))
+        return con
+
+    def _numbered(self, plan: _Plan, columns: list[str], ahead: int = IO_THREADS) -> pa.RecordBatchReader:
+        """Every row of the plan's fragments (only `columns`), with the fragment's place in the
+        plan (__frag) and the row's place in its fragment (__row): a narrow, ordered stream,
+        read `ahead` fragments at a time."""
+        schema = pa.schema([plan.schema.field(c) for c in columns] + [("__frag", pa.int32()), ("__row", pa.int64())])
+
+        def read(i: int) -> pa.Table:
+            table = plan.fragments[i][1].to_table(schema=plan.schema, columns=columns)
+            n = table.num_rows
+            table = table.append_column("__frag", pa.array([i] * n, pa.int32()))
+            return table.append_column("__row", pa.array(range(n), pa.int64()))
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            for start in range(0, len(plan.fragments), ahead):
+                for table in self.pool.map(read, range(start, min(start + ahead, len(plan.fragments)))):
+                    yield from table.to_batches()
+
+        return pa.RecordBatchReader.from_batches(schema, batches())
+
     def page(self, query: Query) -> Page:
-        """The query's page (query.limit rows from query.offset) and the total count."""
-        ready = self._connection(query)
-        if ready is None:
+        """The query's page (query.limit rows from query.offset) and the total count.
+
+        Two passes, so that only the columns a filter or the order needs are read across
+        the whole scope: the first finds the page's rows by their place in their job's table
+        (a total order: the asked columns, then case, job and row), the second reads whole
+        rows from the row groups that hold them."""
+        plan = self._plan(query)
+        if plan is None:
             return Page(0, [])
-        con, where, params = ready
+        con = self._connect(query, plan)
         try:
-            order = ", ".join(f'"{c}" {"DESC" if desc else "ASC"} NULLS LAST' for c, desc in query.order())
-            limit = f" LIMIT {query.limit} OFFSET {query.offset}" if query.limit else ""
-            sql = f"SELECT *, count(*) OVER () AS __total FROM t WHERE {where} ORDER BY {order}{limit}"
-            result = con.sql(sql, params=params).to_arrow_table()
-            if result.num_rows:
-                total = result.column("__total")[0].as_py()
-                rows = result.drop_columns(["__total"]).to_pylist()
-            else:
-                total = con.execute(f"SELECT count(*) FROM t WHERE {where}", params).fetchone()[0]
-                rows = []
-            return Page(total, rows)
+            con.register("t", self._numbered(plan, plan.columns))
+            con.execute(f"CREATE TEMP TABLE hits AS SELECT * FROM t WHERE {plan.where}", plan.params)
+            total = con.execute("SELECT count(*) FROM hits").fetchone()[0]
+            limit = f"LIMIT {query.limit} " if query.limit else ""
+            places = con.execute(
+                f"SELECT __frag, __row FROM hits ORDER BY {order_by(query)} {limit}OFFSET {query.offset}"
+            ).fetchall()
         except duckdb.IOException as exc:
             raise StoreUnavailable(f"MinIO at {self.config.endpoint}: {exc}") from None
         finally:
             con.close()
+        return Page(total, self._whole_rows(plan, places))
+
+    def _whole_rows(self, plan: _Plan, places: list[tuple[int, int]]) -> list[dict[str, Any]]:
+        """Whole rows at (fragment, row) places, in the order given, reading only the row
+        groups that hold them."""
+        wanted: dict[int, set[int]] = {}
+        for frag, row in places:
+            wanted.setdefault(frag, set()).add(row)
+
+        def read(frag: int) -> dict[int, dict[str, Any]]:
+            fragment = plan.fragments[frag][1]
+            starts, start = [], 0
+            for group in fragment.row_groups:
+                starts.append((start, group.num_rows, group.id))
+                start += group.num_rows
+            held = [(lo, n, gid) for lo, n, gid in starts if any(lo <= r < lo + n for r in wanted[frag])]
+            table = fragment.subset(row_group_ids=[gid for _, _, gid in held]).to_table(schema=plan.schema)
+            out, at = {}, 0
+            for lo, n, _ in held:
+                for r in wanted[frag]:
+                    if lo <= r < lo + n:
+                        out[r] = table.slice(at + r - lo, 1).to_pylist()[0]
+                at += n
+            return out
+
+        found = dict(zip(wanted, self.pool.map(read, list(wanted)), strict=True))
+        return [found[frag][row] for frag, row in places]
 
     def rows(self, query: Query) -> Iterator[dict[str, Any]]:
-        """Every row of the query from query.offset (query.limit rows, or all when 0), in
-        order, batch by batch: an export never holds the result in memory."""
-        ready = self._connection(query)
-        if ready is None:
+        """Every row of the query from query.offset (query.limit rows, or all when 0), in the
+        order page() gives, batch by batch: an export never holds the result in memory (a
+        sorted export lets DuckDB spill to disk)."""
+        plan = self._plan(query)
+        if plan is None:
             return
-        con, where, params = ready
+        con = self._connect(query, plan)
         try:
-            order = ", ".join(f'"{c}" {"DESC" if desc else "ASC"} NULLS LAST' for c, desc in query.order())
-            limit = f" LIMIT {query.limit}" if query.limit else ""
-            sql = f"SELECT * FROM t WHERE {where} ORDER BY {order}{limit} OFFSET {query.offset}"
-            reader = con.sql(sql, params=params).to_arrow_reader(BATCH_ROWS)
-            for batch in reader:
+            con.register("t", self._numbered(plan, plan.schema.names, ahead=2))
+            # Fragments arrive in case and job order and rows in table order: without an
+            # asked sort the stream is already in page() order, and is not sorted again.
+            order = f"ORDER BY {order_by(query)} " if query.sort else ""
+            limit = f"LIMIT {query.limit} " if query.limit else ""
+            sql = f"SELECT * EXCLUDE (__frag, __row) FROM t WHERE {plan.where} {order}{limit}OFFSET {query.offset}"
+            for batch in con.sql(sql, params=plan.params).to_arrow_reader(BATCH_ROWS):
                 yield from batch.to_pylist()
         finally:
             con.close()
+
+
+def order_by(query: Query) -> str:
+    """The asked sort, then the row's place: case, job (the plan's fragment order) and its
+    row in the job's table. A total order, so pages never overlap or skip."""
+    asked = [f'"{c}" {"DESC" if desc else "ASC"} NULLS LAST' for c, desc in query.sort]
+    return ", ".join([*asked, "__frag", "__row"])
+
+
+@dataclass(frozen=True)
+class _Plan:
+    fragments: list[tuple[str, ds.ParquetFileFragment]]
+    schema: pa.Schema
+    where: str
+    params: list[Any]
+    columns: list[str]
 
 
 @functools.cache

@@ -19,6 +19,7 @@ NAMES = (
     "find",
     "get",
     "report",
+    "serve",
     "verify",
     "hashset",
     "rules",
