@@ -36,7 +36,23 @@ from workers.yara_scan import YARA_SCHEMA
 MANIFEST, FEATURES, YARA = "manifest.parquet", "features.parquet", "yara.parquet"
 BATCH_ROWS = 4096
 IO_THREADS = 16
-FORMAT = ds.ParquetFileFormat()
+# Low-cardinality text stays dictionary-encoded as read: less to decode, less to compare.
+DICTIONARY_COLUMNS = (
+    "case",
+    "job",
+    "image_path",
+    "image_sha256",
+    "type",
+    "subtype",
+    "status",
+    "origin",
+    "known",
+    "step",
+    "step_version",
+    "kind",
+    "encoding",
+)
+FORMAT = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=set(DICTIONARY_COLUMNS)))
 
 
 @dataclass(frozen=True)
@@ -54,8 +70,9 @@ class Catalog:
         self.config = config
         self.s3 = s3_filesystem(config)
         self.pool = ThreadPoolExecutor(IO_THREADS, thread_name_prefix="quarry-catalog")
-        self.memory_limit = memory_limit
-        self._catalogued: set[str] = set()
+        # One database per catalog (opening one costs more than a small query); each query
+        # has a connection of its own to it.
+        self._db = duckdb.connect(config={"memory_limit": memory_limit, "threads": 2})
         self._filters: dict[str, DigestFilter | None] = {}
         self._fragments: dict[str, ds.ParquetFileFragment | None] = {}
         self._lock = threading.Lock()
@@ -70,26 +87,14 @@ class Catalog:
         return sorted(i.path for i in infos if i.type == pafs.FileType.Directory)
 
     def jobs(self, query: Query) -> list[str]:
-        """`<bucket>/<case>/<job>` of every finished job the query may read, in order."""
+        """`<bucket>/<case>/<job>` of every job the query may read, in order (a job still
+        running has no manifest yet: reading its tables finds none)."""
         cases = [f"{RESULTS}/{c}" for c in query.cases] if query.cases is not None else self._dirs(RESULTS)
         job_dirs = [d for dirs in self.pool.map(self._dirs, cases) for d in dirs]
         if query.jobs:
             wanted = set(query.jobs)
             job_dirs = [d for d in job_dirs if d.rsplit("/", 1)[1] in wanted]
-        return [d for d, ok in zip(job_dirs, self.pool.map(self._is_catalogued, job_dirs), strict=True) if ok]
-
-    def _is_catalogued(self, job_dir: str) -> bool:
-        """Whether the job's manifest is written (a running job's is not yet)."""
-        if job_dir in self._catalogued:
-            return True
-        try:
-            found = self.s3.get_file_info(f"{job_dir}/{MANIFEST}").type == pafs.FileType.File
-        except OSError as exc:
-            raise StoreUnavailable(f"MinIO at {self.config.endpoint}: cannot read {job_dir}: {exc}") from None
-        if found:
-            with self._lock:
-                self._catalogued.add(job_dir)
-        return found
+        return job_dirs
 
     def _digest_filter(self, job_dir: str) -> DigestFilter | None:
         if job_dir in self._filters:
@@ -143,13 +148,13 @@ class Catalog:
         fragments = [(d, f) for d, f in found if f is not None]
         if not fragments:
             return None
-        where, params = where_clause(query)
+        where, params = where_clause(query, scoped=True)
         wanted = {c for c in schema.names if re.search(rf"\b{c}\b", where)} | {c for c, _ in query.sort}
-        columns = [c for c in schema.names if c in wanted | {"case", "job"}]
+        columns = [c for c in schema.names if c in wanted]
         return _Plan(fragments, schema, where, params, columns)
 
     def _connect(self, query: Query, plan: _Plan) -> duckdb.DuckDBPyConnection:
-        con = duckdb.connect(config={"memory_limit": self.memory_limit, "threads": 2})
+        con = self._db.cursor()
         if query.yara_tag:
             yara = [f for f in self.pool.map(self._fragment, [f"{d}/{YARA}" for d, _ in plan.fragments]) if f]
             con.register("yara", ds.FileSystemDataset(yara, YARA_SCHEMA, FORMAT, self.s3))
@@ -268,9 +273,10 @@ def catalog_for(config: StoreConfig) -> Catalog:
     return Catalog(config)
 
 
-def where_clause(query: Query) -> tuple[str, list[Any]]:
+def where_clause(query: Query, scoped: bool = False) -> tuple[str, list[Any]]:
     """The SQL condition of a query's filters over table t, and its parameters (values never
-    enter the SQL text)."""
+    enter the SQL text). `scoped`: the rows come only from the query's cases and jobs (the
+    engine reads their folders alone), so those need no condition."""
     terms: list[str] = []
     params: list[Any] = []
 
@@ -282,9 +288,10 @@ def where_clause(query: Query) -> tuple[str, list[Any]]:
         if values:
             add(f"{column} IN ({', '.join('?' for _ in values)})", *values)
 
-    if query.cases is not None:
-        any_of('"case"', query.cases)
-    any_of("job", query.jobs)
+    if not scoped:
+        if query.cases is not None:
+            any_of('"case"', query.cases)
+        any_of("job", query.jobs)
     if query.images:
         parts = []
         for image in query.images:
