@@ -28,15 +28,16 @@ sys.exit(0 if ok else 1)
 PY
 printf '\nsubmit took %.1f s (including Ray start-up of the job manager on first use)\n' "$(echo "$end - $start" | bc 2>/dev/null || python3 -c "print($end-$start)")"
 sha=$("$VENV/bin/python" -c "import json,sys; k=json.load(open(sys.argv[1])); print(next(i['sha256'] for i in k['items'] if i['kind']=='jpeg' and i['status']=='intact'))" "$IMAGE.key.json")
-printf '\nwhere the first planted JPEG was found (quarry find --digest ... --case sample):\n'
-"$QUARRY" find --digest "$sha" --case sample
+job=$(awk 'NR==1 {print $2}' "$SAMPLE_DIR/last-summary.txt")
+printf '\nwhere the first planted JPEG was found in this job (quarry find --digest ... --case sample --job %s):\n' "$job"
+"$QUARRY" find --digest "$sha" --case sample --job "$job"
 cat <<NEXT
 
 What to try next (the services keep running; stop them with deploy/local-down.sh):
   $QUARRY jobs                                  # every job with state and progress
   $QUARRY find --case sample --type pdf --status complete   # every complete PDF carved in the case
   $QUARRY get $sha --out /tmp/   # the JPEG, its digests re-verified, with its provenance
-  $QUARRY report JOB --out /tmp/sample-report   # HTML, DFXML, CASE/UCO, hashdeep, feature files
+  $QUARRY report $job --out /tmp/sample-report-$job   # HTML, DFXML, CASE/UCO, hashdeep, feature files
   curl -s 127.0.0.1:${QUARRY_METRICS_PORT:-9464}/metrics | grep ^quarry_   # what Prometheus scrapes (UI: http://127.0.0.1:9090)
   $QUARRY forge my.img --size 256MiB --seed 7 && $QUARRY submit --case training my.img
 NEXT
