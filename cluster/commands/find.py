@@ -160,6 +160,7 @@ def run(args: argparse.Namespace) -> int:
 def report_counts(catalog: Any, query: Query, args: argparse.Namespace, total: int | None, count: int) -> int:
     """The page's place in the whole result, what the default view hid, and the exit status
     (1 when nothing matched, as grep does)."""
+    sys.stdout.flush()  # the rows before the notes about them, on a terminal too
     if total is not None and count:
         first = query.offset + 1
         print(f"rows {first}-{query.offset + count} of {total}", file=sys.stderr)
