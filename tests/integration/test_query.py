@@ -59,8 +59,11 @@ def test_a_digest_is_found_in_every_job_and_case_that_holds_it(env, jobs):
     done, keys = jobs
     item = intact(keys["one-a"], ("jpeg",))[0]
     rows = find_json(env, "--digest", item["sha256"], "--all-cases")
-    places = {(r["case"], r["job"], r["offset"]) for r in rows if r["origin"] == "carved"}
-    assert places == {("q-one", done["one-a"].id, item["offset"]), ("q-two", done["two"].id, item["offset"])}
+    # Other modules' jobs in this session's MinIO carved the same forged image: every place
+    # found is this item's, and both of this module's cases are among them.
+    assert rows and all((r["sha256"], r["offset"]) == (item["sha256"], item["offset"]) for r in rows)
+    places = {(r["case"], r["job"]) for r in rows if r["case"].startswith("q-")}
+    assert places == {("q-one", done["one-a"].id), ("q-two", done["two"].id)}
     only_one = find_json(env, "--digest", item["sha256"], "--case", "q-one")
     assert {(r["case"], r["job"]) for r in only_one} == {("q-one", done["one-a"].id)}
 
