@@ -212,20 +212,17 @@ class Catalog:
             wanted.setdefault(frag, set()).add(row)
 
         def read(frag: int) -> dict[int, dict[str, Any]]:
-            fragment = plan.fragments[frag][1]
-            starts, start = [], 0
+            fragment, rows = plan.fragments[frag][1], sorted(wanted[frag])
+            held, index, start, taken = [], [], 0, 0  # held groups are read into one table, in file order
             for group in fragment.row_groups:
-                starts.append((start, group.num_rows, group.id))
+                inside = [r for r in rows if start <= r < start + group.num_rows]
+                if inside:
+                    held.append(group.id)
+                    index += [taken + r - start for r in inside]
+                    taken += group.num_rows
                 start += group.num_rows
-            held = [(lo, n, gid) for lo, n, gid in starts if any(lo <= r < lo + n for r in wanted[frag])]
-            table = fragment.subset(row_group_ids=[gid for _, _, gid in held]).to_table(schema=plan.schema)
-            out, at = {}, 0
-            for lo, n, _ in held:
-                for r in wanted[frag]:
-                    if lo <= r < lo + n:
-                        out[r] = table.slice(at + r - lo, 1).to_pylist()[0]
-                at += n
-            return out
+            table = fragment.subset(row_group_ids=held).to_table(schema=plan.schema)
+            return dict(zip(rows, table.take(index).to_pylist(), strict=True))
 
         found = dict(zip(wanted, self.pool.map(read, list(wanted)), strict=True))
         return [found[frag][row] for frag, row in places]

@@ -66,6 +66,7 @@ def concatenate(
     try:
         with pq.ParquetWriter(path, out_schema, compression="zstd") as writer:
             pending: list[pa.Table] = []
+            pending_rows = 0
             for key in sorted(keys):
                 part = pq.read_table(io.BytesIO(store.get_bytes(RESULTS, key)), schema=schema)
                 if part.num_rows == 0:
@@ -73,9 +74,10 @@ def concatenate(
                 table = each(part)
                 pending.append(part if table is None else table)
                 rows += part.num_rows
-                if sum(t.num_rows for t in pending) >= ROW_GROUP_ROWS:
+                pending_rows += part.num_rows
+                if pending_rows >= ROW_GROUP_ROWS:
                     writer.write_table(pa.concat_tables(pending))
-                    pending.clear()
+                    pending, pending_rows = [], 0
             if pending or rows == 0:
                 writer.write_table(pa.concat_tables(pending) if pending else out_schema.empty_table())
         store.put_file(RESULTS, target, path, PARQUET)

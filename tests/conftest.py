@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from cluster.forge import forge_image
+from tests.servers import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 TESTDATA = REPO.parent / "shared" / "testdata"
 
 

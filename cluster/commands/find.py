@@ -12,32 +12,13 @@ from dataclasses import replace
 from typing import Any
 
 from cluster.config import load_settings
-from cluster.query import Query, parse_query
+from cluster.query import KNOWN_PARAMS, Query, parse_query
 from workers.features import KINDS, SENSITIVE, redact_row
 from workers.store import ObjectStore
 
-# Options whose values become query parameters as they are (the HTTP API takes the same names).
-PARAMS = (
-    "case",
-    "job",
-    "image",
-    "digest",
-    "type",
-    "status",
-    "origin",
-    "min_size",
-    "max_size",
-    "path",
-    "yara_rule",
-    "yara_tag",
-    "known",
-    "after",
-    "before",
-    "time_field",
-    "sort",
-    "limit",
-    "offset",
-)
+# Options whose values become query parameters as they are (the HTTP API takes the same
+# names); the others are turned into parameters in query_params.
+PARAMS = sorted(KNOWN_PARAMS - {"all_cases", "feature", "value"})
 
 
 def _known(row: dict[str, Any]) -> str:
