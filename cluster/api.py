@@ -16,6 +16,7 @@ from cluster.config import Settings
 from cluster.intake import expectations
 from cluster.jobs import TERMINAL, JobRecord, Journal
 from cluster.manager import NAMESPACE, get_manager
+from workers.faults import parse_fault
 from workers.hashing import HashPlan
 from workers.images import check_images
 from workers.known_files import pin_current
@@ -44,6 +45,10 @@ def submit(
     carve: str = "all",
     yara_raw: bool = False,
     yara_timeout: int = JobRecord.yara_timeout,
+    priority: int = 0,
+    task_timeout: int = JobRecord.task_timeout,
+    profile: str | None = None,
+    faults: list[str] | None = None,
 ) -> JobRecord:
     """Check the images and the expected digests, record the job (with the hash set and
     YARA rule set versions in use now), hand it to the job manager; returns the record.
@@ -52,6 +57,10 @@ def submit(
         raise ValueError(f"carve profile {carve!r}: use one of {', '.join(CARVE_PROFILES)}")
     if yara_timeout < 1:
         raise ValueError(f"YARA timeout {yara_timeout}: give at least 1 second")
+    if task_timeout < 1:
+        raise ValueError(f"task timeout {task_timeout}: give at least 1 second")
+    for fault in faults or []:
+        parse_fault(fault)
     if not case or "/" in case:
         raise ValueError(f"case name {case!r} must be non-empty and contain no '/'")
     checked = check_images(paths, settings.store)
@@ -70,6 +79,10 @@ def submit(
         rule_sets=dict(pin_rule_sets(store)),
         yara_raw=yara_raw,
         yara_timeout=yara_timeout,
+        priority=priority,
+        task_timeout=task_timeout,
+        profile=profile,
+        faults=faults,
     )
     Journal(store).save(job)
     connect_ray(settings)
@@ -101,6 +114,26 @@ def wait(
         if job.state in TERMINAL:
             return job
         time.sleep(poll)
+
+
+def cancel(settings: Settings, job_id: str) -> str:
+    """Ask the manager to stop a job, keeping what it finished; the job's state now."""
+    Journal(ObjectStore(settings.store)).find(job_id)  # an unknown job is an error before Ray is reached
+    connect_ray(settings)
+    return str(ray.get(get_manager(settings).cancel.remote(job_id)))
+
+
+def rerun(settings: Settings, job_id: str, whole: bool = False) -> str:
+    """Run a job's failed or cancelled parts again (or, `whole`, all of it as a new job)."""
+    Journal(ObjectStore(settings.store)).find(job_id)
+    connect_ray(settings)
+    return str(ray.get(get_manager(settings).rerun.remote(job_id, whole)))
+
+
+def resume(settings: Settings) -> list[str]:
+    """Make sure the manager runs, and have it take up every unfinished job; their ids."""
+    connect_ray(settings)
+    return list(ray.get(get_manager(settings).resume.remote()))
 
 
 def list_jobs(settings: Settings) -> list[JobRecord]:

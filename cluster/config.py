@@ -30,7 +30,7 @@ class Settings:
     metrics_port: int
     segment_size: int = 32 * MiB
     overlap: int = 1 * MiB
-    max_in_flight: int = 8
+    max_in_flight: int = 0  # tasks in flight across all jobs; 0: twice the cluster's CPUs
 
 
 def _env_file(path: Path) -> dict[str, str]:
@@ -66,7 +66,7 @@ def load_settings() -> Settings:
             metrics_port=int(values.get("QUARRY_METRICS_PORT", "9464")),
             segment_size=int(values.get("QUARRY_SEGMENT_MIB", "32")) * MiB,
             overlap=int(values.get("QUARRY_OVERLAP_KIB", "1024")) * 1024,
-            max_in_flight=int(values.get("QUARRY_MAX_IN_FLIGHT", "8")),
+            max_in_flight=int(values.get("QUARRY_MAX_IN_FLIGHT", "0")),
         )
     except ValueError as exc:
         raise ConfigError(f"bad number in Quarry settings: {exc}") from None

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from workers.evidence import ImageRef
 from workers.steps import JobContext
 from workers.store import JOURNAL, ObjectStore
 
-TERMINAL = ("done", "failed")
+# A job is queued, running, cancelling, then done, partial (some segments or file batches
+# failed for good; the summary names them), failed or cancelled.
+TERMINAL = ("done", "partial", "failed", "cancelled")
+UNFINISHED = ("queued", "running", "cancelling")
+DEFAULT_TASK_TIMEOUT = 1800
+
+
+def new_job_id() -> str:
+    """Sortable by submission time, unique by its random tail."""
+    return f"{dt.datetime.now(dt.UTC).strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
 
 
 def _now() -> str:
@@ -38,6 +47,13 @@ class JobRecord:
     rule_sets: dict[str, str] = field(default_factory=dict)  # YARA rule set name -> version pinned
     yara_raw: bool = False  # also scan raw segment windows with the rule sets
     yara_timeout: int = JobContext.yara_timeout  # seconds per rule set and file (or window)
+    priority: int = 0  # higher goes first when jobs compete for task slots
+    task_timeout: int = DEFAULT_TASK_TIMEOUT  # seconds one attempt may run before it is retried
+    profile: str | None = None  # the processing profile it was submitted with
+    rerun_of: str | None = None  # the job this one repeats
+    faults: list[str] = field(default_factory=list)  # faults injected on purpose (workers/faults.py)
+    failed_tasks: list[dict[str, Any]] = field(default_factory=list)  # tasks that failed for good
+    image_bytes_done: list[int] = field(default_factory=list)  # carving progress per image
 
     @classmethod
     def new(
@@ -51,10 +67,13 @@ class JobRecord:
         rule_sets: dict[str, str] | None = None,
         yara_raw: bool = False,
         yara_timeout: int = JobContext.yara_timeout,
+        priority: int = 0,
+        task_timeout: int = DEFAULT_TASK_TIMEOUT,
+        profile: str | None = None,
+        faults: list[str] | None = None,
     ) -> JobRecord:
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         return cls(
-            id=f"{stamp}-{secrets.token_hex(3)}",
+            id=new_job_id(),
             case=case,
             images=[
                 {"path": i.path, "size": i.size, "format": i.format, "expected": e}
@@ -67,6 +86,30 @@ class JobRecord:
             rule_sets=rule_sets or {},
             yara_raw=yara_raw,
             yara_timeout=yara_timeout,
+            priority=priority,
+            task_timeout=task_timeout,
+            profile=profile,
+            faults=list(faults or []),
+        )
+
+    def repeated(self) -> JobRecord:
+        """A new job that does this one's work again from the start: the same images, pinned
+        hash and rule set versions, and options."""
+        now = _now()
+        return replace(
+            self,
+            id=new_job_id(),
+            state="queued",
+            created=now,
+            updated=now,
+            bytes_done=0,
+            segments_total=0,
+            segments_done=0,
+            error=None,
+            summary=None,
+            failed_tasks=[],
+            image_bytes_done=[],
+            rerun_of=self.id,
         )
 
     def context(self) -> JobContext:
@@ -78,6 +121,7 @@ class JobRecord:
             rule_sets=tuple(sorted(self.rule_sets.items())),
             yara_raw=self.yara_raw,
             yara_timeout=self.yara_timeout,
+            faults=tuple(self.faults),
         )
 
     def image_refs(self) -> list[ImageRef]:
@@ -104,6 +148,12 @@ class Journal:
 
     def load(self, job_id: str) -> JobRecord:
         return JobRecord(**self.store.get_json(JOURNAL, record_key(job_id)))
+
+    def find(self, job_id: str) -> JobRecord:
+        """A job an operator named: ValueError naming it when there is no such job."""
+        if not job_id or "/" in job_id or not self.store.exists(JOURNAL, record_key(job_id)):
+            raise ValueError(f"no job {job_id!r} (see `quarry jobs`)")
+        return self.load(job_id)
 
     def all(self) -> list[JobRecord]:
         return [

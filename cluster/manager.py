@@ -1,61 +1,57 @@
 """JobManager: the one Ray actor that runs jobs, recorded step by step in the journal.
 
-It hashes each image and carves its segments as Ray tasks, caps the tasks in flight,
-counts metrics from final results, assembles the manifest and writes the summary.
+Each job runs in a thread of its own (cluster/job_run.py drives its tasks). The manager
+keeps nothing that the journal does not: a manager Ray restarts after its process died,
+or one created after the whole cluster restarted, takes up every unfinished job, and the
+tasks already finished are not run again.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import os
 import threading
 import time
 import traceback
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 import ray
 
 from cluster.config import Settings
 from cluster.digest_filter import write_digest_filter
-from cluster.intake import verify
-from cluster.jobs import JobRecord, Journal
+from cluster.job_run import Cancelled, JobRun, TaskSpec
+from cluster.jobs import TERMINAL, UNFINISHED, JobRecord, Journal
 from cluster.metrics import Metrics
 from cluster.node_health import NodeHealth
+from cluster.patience import patiently
 from cluster.planning import plan_segments
-from cluster.results import (
-    known_files_summary,
-    manifest_key,
-    summary_key,
-    write_features,
-    write_manifest,
-    write_yara,
-)
+from cluster.results import manifest_key, summary_key, write_features, write_manifest, write_yara
 from cluster.running_jobs import RunningJobs
+from cluster.scheduler import Slots
+from cluster.summary import job_summary
 from workers import carving, files, hashing
 from workers.artifacts import ArtifactCounts
 from workers.carving import SegmentResult
+from workers.evidence import ImageRef
 from workers.files import FilesResult, Listing
 from workers.hashing import HashPlan, ImageDigests
-from workers.steps import Reported, attempt_nodes, current_node, image_key
-from workers.store import RESULTS, ObjectStore, StoreUnavailable
+from workers.segments import Segment
+from workers.steps import current_node, image_key
+from workers.store import RESULTS, ObjectStore
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class Task:
-    """A started task: its step, its key within the job, and where its result will be."""
-
-    step: str
-    key: str
-    ref: ray.ObjectRef
-
-
 NAME = "quarry-job-manager"
 NAMESPACE = "quarry"
+PROGRESS_EVERY = 1.0  # seconds between progress writes to the journal
+
+
+def slot_capacity(settings: Settings) -> int:
+    """Tasks in flight across all jobs: the setting, or twice the cluster's CPUs (at least 4)."""
+    if settings.max_in_flight > 0:
+        return settings.max_in_flight
+    return max(4, 2 * int(ray.cluster_resources().get("CPU", 2)))
 
 
 class JobManager:
@@ -70,126 +66,245 @@ class JobManager:
         self.progress = RunningJobs(self.metrics)
         self.health = NodeHealth(self.metrics)
         self.health.start()
+        self.slots = Slots(slot_capacity(settings))
+        self.metrics.jobs_waiting.set_function(self._waiting)
+        self.lock = threading.Lock()
         self.running: dict[str, threading.Thread] = {}
+        self.active: dict[str, tuple[JobRecord, threading.Event]] = {}
+        threading.Thread(target=self.resume, name="resume", daemon=True).start()
 
-    def start(self, job_id: str) -> None:
-        if job_id in self.running and self.running[job_id].is_alive():
-            return
-        thread = threading.Thread(target=self._run_guarded, args=(job_id,), name=f"job-{job_id}", daemon=True)
-        self.running[job_id] = thread
-        self.metrics.jobs_waiting.inc()  # until its thread takes it up
+    def whereabouts(self) -> dict[str, object]:
+        """The manager's process and node (for an operator, and the fault tests)."""
+        return {"pid": os.getpid(), "node": current_node()}
+
+    def _waiting(self) -> float:
+        with self.lock:
+            taken = sum(1 for t in self.running.values() if t.is_alive()) - len(self.active)
+        return float(self.slots.waiting_jobs() + max(taken, 0))
+
+    def resume(self) -> list[str]:
+        """Take up every unfinished job in the journal; the ids started."""
+        started = []
+        for job in patiently(self.journal.all):
+            if job.state == "cancelling":
+                job.state = "cancelled"
+                patiently(lambda job=job: self.journal.save(job))
+            elif job.state in UNFINISHED and self.start(job.id):
+                started.append(job.id)
+        return started
+
+    def start(self, job_id: str) -> bool:
+        """Run the job unless this manager runs it already; whether a run was started."""
+        with self.lock:
+            if job_id in self.running and self.running[job_id].is_alive():
+                return False
+            thread = threading.Thread(target=self._run_guarded, args=(job_id,), name=f"job-{job_id}", daemon=True)
+            self.running[job_id] = thread
         thread.start()
+        return True
+
+    def cancel(self, job_id: str) -> str:
+        """Stop a job's tasks and mark it cancelled, keeping what finished; its state now."""
+        with self.lock:
+            active = self.active.get(job_id)
+        if active is not None:
+            job, event = active
+            job.state = "cancelling"
+            patiently(lambda: self.journal.save(job))
+            event.set()
+            return "cancelling"
+        job = self.journal.load(job_id)
+        if job.state in UNFINISHED:
+            job.state = "cancelled"
+            self.journal.save(job)
+        return job.state
+
+    def rerun(self, job_id: str, whole: bool) -> str:
+        """Run a finished job's failed or cancelled parts again (the same job), or the whole
+        job as a new one; the id of the job that runs."""
+        job = self.journal.load(job_id)
+        if whole:
+            job = job.repeated()
+        elif job.state not in TERMINAL:
+            raise ValueError(f"job {job_id} is {job.state}: cancel it first, or wait for it to end")
+        job.state, job.error = "queued", None
+        self.journal.save(job)
+        self.start(job.id)
+        return job.id
 
     def _run_guarded(self, job_id: str) -> None:
-        self.metrics.jobs_waiting.dec()
-        job = self.journal.load(job_id)
-        self.metrics.jobs.labels("running").inc()
+        cancel = threading.Event()
+        job: JobRecord | None = None
+        final = "failed"
         try:
-            self._run(job)
+            job = patiently(lambda: self.journal.load(job_id))
+            if job.state not in UNFINISHED:
+                return
+            with self.lock:
+                self.active[job_id] = (job, cancel)
+            if job.state == "cancelling":
+                raise Cancelled(job_id)
+            self.metrics.jobs.labels("running").inc()
+            try:
+                final = self._run(job, cancel)
+            finally:
+                self.metrics.jobs.labels("running").dec()
+        except Cancelled:
+            final = "cancelled"
         except Exception as exc:
             log.error("job %s failed: %s", job_id, traceback.format_exc())
-            job.state, job.error = "failed", f"{type(exc).__name__}: {exc}"
-            self.metrics.jobs.labels("running").dec()
-            self.metrics.jobs.labels("failed").inc()
-            self.journal.save(job)
+            if job is not None:
+                job.error = f"{type(exc).__name__}: {exc}"
         finally:
+            with self.lock:
+                self.active.pop(job_id, None)
+            if job is not None and job.state in UNFINISHED:
+                job.state = final
+                self.metrics.jobs.labels(final).inc()
+                try:
+                    patiently(lambda: self.journal.save(job))
+                except Exception:
+                    log.error("job %s: its end (%s) could not be recorded", job_id, final)
             self.progress.end(job_id)
             # The manager's own writes (journal, manifests, summaries) count on its node.
             self.metrics.count_store(current_node(), self.store.take_stats())
 
-    def _run(self, job: JobRecord) -> None:
+    def _run(self, job: JobRecord, cancel: threading.Event) -> str:
+        """Drive the job's tasks, then assemble its results; its final state (done, or
+        partial when some segments or file batches failed for good)."""
         started = time.monotonic()
         s = self.settings
         ctx = job.context()
         images = job.image_refs()
-        job.state = "running"
-        self.journal.save(job)
+        unallocated = job.carve == "unallocated"
+        job.state, job.error, job.failed_tasks = "running", None, []
+        job.segments_done = job.bytes_done = 0
+        job.image_bytes_done = [0] * len(images)
+        planned = 0 if unallocated else sum(len(self._segments(img, i, None)) for i, img in enumerate(images))
+        job.segments_total = planned
+        patiently(lambda: self.journal.save(job))
         self.progress.begin(job)
         store_ref = ray.put(s.store)
         plan = HashPlan.from_dict(job.hashing)
-        hash_tasks = self._start(
-            job,
-            hashing.STEP,
-            [
-                (image_key(img, i), functools.partial(hashing.hash_image.remote, store_ref, ctx, img, i, plan))
-                for i, img in enumerate(images)
-            ],
-        )
-        unallocated = job.carve == "unallocated"
-        listing_tasks = self._start(
-            job,
-            files.LIST_STEP,
-            [
-                (image_key(img, i), functools.partial(files.list_files.remote, store_ref, ctx, img, i, unallocated))
-                for i, img in enumerate(images)
-            ],
-        )
-        # Carving only unallocated space needs the filesystems' maps first; otherwise the walk
-        # runs beside the carving.
-        listings: list[Listing] | None = self._gather(job, listing_tasks) if unallocated else None
-        segments = [
-            seg
-            for i, img in enumerate(images)
-            for seg in plan_segments(
-                img, i, s.segment_size, s.overlap, listings[i].unallocated if listings is not None else None
-            )
-        ]
-        job.segments_total = len(segments)
-        self.journal.save(job)
+        run = JobRun(job, self.store, self.metrics, self.slots, cancel)
+        save_progress = self._progress_saver(job)
 
+        digests: dict[int, ImageDigests] = {}
+        listings: dict[int, Listing] = {}
         results: list[SegmentResult] = []
-
-        def segment_done(result: SegmentResult) -> None:
-            results.append(result)
-            self._count_segment(result)
-            job.segments_done += 1
-            job.bytes_done += result.bytes
-            self.journal.save(job)
-            self.progress.update(job)
-
-        self._run_capped(
-            job,
-            carving.STEP,
-            [
-                (
-                    carving.segment_key(images[seg.image_index], seg),
-                    functools.partial(carving.scan_segment.remote, store_ref, ctx, images[seg.image_index], seg),
-                )
-                for seg in segments
-            ],
-            segment_done,
-        )
-
-        if listings is None:
-            listings = self._gather(job, listing_tasks)
         found_files: list[FilesResult] = []
-        for listing in listings:
-            self.metrics.count_work(listing.node, files.LIST_STEP, 0, listing.seconds)
 
-        def batch_done(f: FilesResult) -> None:
-            found_files.append(f)
-            self.metrics.count_work(f.node, files.EXTRACT_STEP, 0, f.seconds)
-            self._count_found(f.node, f)
+        def segment_done(r: SegmentResult) -> None:
+            results.append(r)
+            job.segments_done += 1
+            job.bytes_done += r.bytes
+            job.image_bytes_done[r.image_index] += r.bytes
+            save_progress()
 
-        self._run_capped(
-            job,
-            files.EXTRACT_STEP,
-            [
-                (
-                    files.batch_key(images[li.image_index], li.image_index, li.key, b),
-                    functools.partial(
-                        files.extract_files.remote, store_ref, ctx, images[li.image_index], li.image_index, li.key, b
-                    ),
+        def segments(img: ImageRef, i: int, ranges: list[tuple[int, int]] | None) -> list[TaskSpec]:
+            return [
+                TaskSpec(
+                    carving.STEP,
+                    carving.segment_key(img, seg),
+                    functools.partial(carving.scan_segment.remote, store_ref, ctx, img, seg),
+                    segment_done,
+                    self._count_segment,
+                    about={"image": i, "path": img.path, "offset": seg.start, "length": seg.length},
                 )
-                for li in listings
-                for b in range(li.batches)
-            ],
-            batch_done,
-        )
+                for seg in self._segments(img, i, ranges)
+            ]
 
-        digests: list[ImageDigests] = self._gather(job, hash_tasks)
-        for d in digests:
-            self.metrics.count_work(d.node, hashing.STEP, d.size, d.seconds)
+        def listing_done(li: Listing) -> None:
+            listings[li.image_index] = li
+            img = images[li.image_index]
+            for b in range(li.batches):
+                run.add(
+                    TaskSpec(
+                        files.EXTRACT_STEP,
+                        files.batch_key(img, li.image_index, li.key, b),
+                        functools.partial(files.extract_files.remote, store_ref, ctx, img, li.image_index, li.key, b),
+                        found_files.append,
+                        self._count_files,
+                        about={"image": li.image_index, "path": img.path, "batch": b},
+                    )
+                )
+            if unallocated:
+                specs = segments(img, li.image_index, li.unallocated)
+                job.segments_total += len(specs)
+                for spec in specs:
+                    run.add(spec)
+
+        def count_work(step: str) -> Callable[[ImageDigests | Listing], None]:
+            return lambda r: self.metrics.count_work(r.node, step, getattr(r, "size", 0), r.seconds)
+
+        initial: list[TaskSpec] = []
+        for i, img in enumerate(images):
+            whole = {"image": i, "path": img.path}
+            initial += [
+                TaskSpec(
+                    hashing.STEP,
+                    image_key(img, i),
+                    functools.partial(hashing.hash_image.remote, store_ref, ctx, img, i, plan),
+                    lambda d: digests.__setitem__(d.image_index, d),
+                    count_work(hashing.STEP),
+                    fatal=True,
+                    about=whole,
+                ),
+                TaskSpec(
+                    files.LIST_STEP,
+                    image_key(img, i),
+                    functools.partial(files.list_files.remote, store_ref, ctx, img, i, unallocated),
+                    listing_done,
+                    count_work(files.LIST_STEP),
+                    fatal=True,
+                    about=whole,
+                ),
+            ]
+            if not unallocated:
+                initial += segments(img, i, None)
+        run.drive(initial)
+
+        job.failed_tasks = run.failed
+        results.sort(key=lambda r: (r.image_index, r.index))
+        found_files.sort(key=lambda f: (f.image_index, f.batch))
+        in_order = range(len(images))
+        patiently(
+            lambda: self._finish(
+                job,
+                [digests[i] for i in in_order],
+                results,
+                [listings[i] for i in in_order],
+                found_files,
+                time.monotonic() - started,
+            )
+        )
+        return "partial" if job.failed_tasks else "done"
+
+    def _segments(self, img: ImageRef, i: int, ranges: list[tuple[int, int]] | None) -> list[Segment]:
+        return plan_segments(img, i, self.settings.segment_size, self.settings.overlap, ranges)
+
+    def _progress_saver(self, job: JobRecord) -> Callable[[], None]:
+        """Progress into the journal, at most once every PROGRESS_EVERY seconds."""
+        last = [0.0]
+
+        def save() -> None:
+            self.progress.update(job)
+            if time.monotonic() - last[0] >= PROGRESS_EVERY:
+                last[0] = time.monotonic()
+                patiently(lambda: self.journal.save(job))
+
+        return save
+
+    def _finish(
+        self,
+        job: JobRecord,
+        digests: list[ImageDigests],
+        results: list[SegmentResult],
+        listings: list[Listing],
+        found_files: list[FilesResult],
+        seconds: float,
+    ) -> None:
+        """The manifest, its digest filter, the YARA and feature tables and the summary."""
         part_keys = [r.part_key for r in results] + [f.part_key for f in found_files]
         rows = write_manifest(self.store, job.case, job.id, part_keys, [d.digests["sha256"] for d in digests])
         write_digest_filter(self.store, job.case, job.id, manifest_key(job.case, job.id))
@@ -198,70 +313,22 @@ class JobManager:
         for f in found_files:
             files_keys.setdefault(f.image_index, []).append(f.part_key)
         features = write_features(self.store, job.case, job.id, [r.part_key for r in results], files_keys)
-        job.summary = self._summary(job, digests, results, listings, found_files, rows, time.monotonic() - started)
+        job.summary = job_summary(job, digests, results, listings, found_files, rows, seconds)
         job.summary["yara"] = {**yara, "raw": job.yara_raw, "timeout": job.yara_timeout}
         job.summary["features"] = features
         for img in job.summary["images"]:
             self.metrics.intake.labels(img["verification"]["result"]).inc()
         self.store.put_json(RESULTS, summary_key(job.case, job.id), job.summary)
-        job.state = "done"
-        self.metrics.jobs.labels("running").dec()
-        self.metrics.jobs.labels("done").inc()
-        self.journal.save(job)
-
-    def _start(self, job: JobRecord, step: str, tasks: list[tuple[str, Callable[[], ray.ObjectRef]]]) -> list[Task]:
-        """Start tasks at once (a few per job: one per image), counted as pending until gathered."""
-        self.metrics.tasks_pending.labels(step).inc(len(tasks))
-        return [Task(step, key, call()) for key, call in tasks]
-
-    def _gather(self, job: JobRecord, tasks: list[Task]) -> list[Any]:
-        """The results of started tasks, in order, each counted as it is taken."""
-        return [self._finish(job, task) for task in tasks]
-
-    def _run_capped(
-        self,
-        job: JobRecord,
-        step: str,
-        tasks: list[tuple[str, Callable[[], ray.ObjectRef]]],
-        on_result: Callable[[Any], None],
-    ) -> None:
-        """Start tasks keeping at most max_in_flight pending; hand each result over as it lands."""
-        self.metrics.tasks_pending.labels(step).inc(len(tasks))
-        queue = iter(tasks)
-        pending: dict[ray.ObjectRef, Task] = {}
-        try:
-            while True:
-                while len(pending) < self.settings.max_in_flight and (item := next(queue, None)) is not None:
-                    ref = item[1]()
-                    pending[ref] = Task(step, item[0], ref)
-                if not pending:
-                    return
-                ready, _ = ray.wait(list(pending), num_returns=1)
-                on_result(self._finish(job, pending.pop(ready[0])))
-        finally:  # a failed job leaves nothing pending behind it
-            self.metrics.tasks_pending.labels(step).dec(len(pending) + sum(1 for _ in queue))
-
-    def _finish(self, job: JobRecord, task: Task) -> Any:
-        """A task's result, its report counted; a task that failed for good is counted on the
-        node of its last attempt (from the journal) before its error goes on."""
-        self.metrics.tasks_pending.labels(task.step).dec()
-        try:
-            done: Reported[Any] = ray.get(task.ref)
-        except Exception:
-            try:
-                attempts = attempt_nodes(self.store, job.case, job.id, task.step, task.key)
-            except StoreUnavailable:
-                attempts = ()
-            self.metrics.count_failure(task.step, attempts)
-            raise
-        self.metrics.count_report(done.report)
-        return done.result
 
     def _count_found(self, node: str, counts: ArtifactCounts) -> None:
         for set_name, n in counts.known_bad.items():
             self.metrics.known_bad_hits.labels(node, set_name).inc(n)
         if counts.yara_matches:
             self.metrics.yara_matches.labels(node).inc(counts.yara_matches)
+
+    def _count_files(self, f: FilesResult) -> None:
+        self.metrics.count_work(f.node, files.EXTRACT_STEP, 0, f.seconds)
+        self._count_found(f.node, f)
 
     def _count_segment(self, r: SegmentResult) -> None:
         m = self.metrics
@@ -273,78 +340,13 @@ class JobManager:
         for kind, n in r.features.items():
             m.features.labels(r.node, kind).inc(n)
 
-    @staticmethod
-    def _summary(
-        job: JobRecord,
-        digests: list[ImageDigests],
-        results: list[SegmentResult],
-        listings: list[Listing],
-        found_files: list[FilesResult],
-        rows: int,
-        seconds: float,
-    ) -> dict[str, Any]:
-        found: Counter[str] = Counter()
-        for r in results:
-            found.update(r.found)
-        checks = [verify(img.get("expected", []), d.digests) for img, d in zip(job.images, digests, strict=True)]
-        by_image: dict[int, Counter[str]] = {li.image_index: Counter() for li in listings}
-        warnings_by_image: dict[int, list[str]] = {li.image_index: [] for li in listings}
-        for f in found_files:
-            by_image[f.image_index].update(f.found)
-            warnings_by_image[f.image_index] += f.warnings
-        by_type: dict[str, dict[str, int]] = {}
-        for kind_status, n in sorted(found.items()):
-            kind, status = kind_status.split("/")
-            by_type.setdefault(kind, {})[status] = n
-        return {
-            "job": job.id,
-            "case": job.case,
-            "images": [
-                {
-                    "path": img["path"],
-                    "format": img.get("format", "raw"),
-                    "size": d.size,
-                    "digests": d.digests,
-                    "windows": {"key": d.windows_key, "count": d.windows, "plan": d.plan},
-                    "verification": check,
-                    "container_check": d.container_check,
-                    "unreadable": d.unreadable,
-                    "filesystems": li.filesystems,
-                    "files": dict(sorted(by_image[li.image_index].items())),
-                    "file_batches": li.batches,
-                    "timeline": {"key": li.timeline_key, "rows": li.timeline_rows},
-                    "warnings": li.warnings + warnings_by_image[li.image_index],
-                }
-                for img, d, check, li in zip(job.images, digests, checks, listings, strict=True)
-            ],
-            "integrity": _integrity(checks),
-            "damaged_chunks": sum((d.container_check or {}).get("damaged") or 0 for d in digests),
-            "unreadable_bytes": sum(u["length"] for d in digests for u in d.unreadable),
-            "artifacts": rows,
-            "carved": by_type,
-            "carve": {"profile": job.carve, "bytes": sum(r.bytes for r in results)},
-            "known_files": known_files_summary([*results, *found_files]),
-            "stored_new": sum(r.stored_new for r in [*results, *found_files]),
-            "stored_existing": sum(r.stored_existing for r in [*results, *found_files]),
-            "segments": len(results),
-            "nodes": sorted({r.node for r in results}),
-            "seconds": round(seconds, 3),
-            "mb_per_s": round(job.bytes_total / 1e6 / seconds, 1) if seconds > 0 else None,
-        }
 
-
-def _integrity(results: list[dict[str, Any]]) -> str:
-    """The job's one word on its media: mismatch if any image mismatched, else match if
-    any was checked, else absent."""
-    words = {r["result"] for r in results}
-    return "mismatch" if "mismatch" in words else "match" if "match" in words else "absent"
-
-
-JobManagerActor = ray.remote(max_concurrency=16, num_cpus=0)(JobManager)
+JobManagerActor = ray.remote(max_concurrency=16, num_cpus=0, max_restarts=-1, max_task_retries=3)(JobManager)
 
 
 def get_manager(settings: Settings) -> ray.actor.ActorHandle:
-    """The cluster's job manager, created on first use and kept alive between submissions."""
+    """The cluster's job manager, created on first use and kept alive between submissions;
+    Ray starts it again if its process dies, and it takes up the unfinished jobs."""
     return JobManagerActor.options(name=NAME, namespace=NAMESPACE, lifetime="detached", get_if_exists=True).remote(
         settings
     )

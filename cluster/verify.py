@@ -13,12 +13,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cluster.catalog import iter_manifest
-from cluster.jobs import Journal, record_key
+from cluster.jobs import Journal
 from workers.artifacts import IDENTITY, chunk_digests
 from workers.evidence import EvidenceError
 from workers.hashing import HashPlan, hash_stream
 from workers.images import open_image
-from workers.store import ARTIFACTS, JOURNAL, RESULTS, ObjectStore, StoreUnavailable, artifact_key
+from workers.store import ARTIFACTS, RESULTS, ObjectStore, artifact_key
 
 DETAIL_LIMIT = 20  # changed windows listed one by one; the rest are counted
 
@@ -107,12 +107,7 @@ def verify_artifacts(store: ObjectStore, case: str, job_id: str, report: Artifac
 
 
 def verify_job(store: ObjectStore, job_id: str, artifacts: bool) -> tuple[list[ImageCheck], ArtifactReport | None]:
-    try:
-        job = Journal(store).load(job_id)
-    except StoreUnavailable:
-        if not store.exists(JOURNAL, record_key(job_id)):
-            raise ValueError(f"no job {job_id!r} (see `quarry jobs`)") from None
-        raise
+    job = Journal(store).find(job_id)
     if job.summary is None:
         raise ValueError(f"job {job_id} has no results to verify (state {job.state})")
     images = [verify_image(store, image) for image in job.summary["images"]]

@@ -11,6 +11,8 @@ also how a task that failed for good is put on the node that ran it last.
 from __future__ import annotations
 
 import functools
+import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from typing import Any, Generic, TypeVar
 
 import ray
 
+from workers.faults import inject
 from workers.store import JOURNAL, ObjectStore, StoreConfig, StoreStats, shared_store
 
 R = TypeVar("R")
@@ -33,6 +36,7 @@ class JobContext:
     rule_sets: tuple[tuple[str, str], ...] = ()  # YARA rule sets (name, version) pinned at submit
     yara_raw: bool = False  # also scan raw segment windows with the rule sets, not only files
     yara_timeout: int = 10  # seconds one rule set may take over one file or window
+    faults: tuple[str, ...] = ()  # faults injected on purpose (workers/faults.py)
 
 
 def current_node() -> str:
@@ -73,6 +77,12 @@ def attempt_nodes(store: ObjectStore, case: str, job_id: str, step: str, key: st
     return tuple(name.rsplit("/", 1)[1].split("-", 1)[1] for name in names)
 
 
+def last_attempt_started(store: ObjectStore, case: str, job_id: str, step: str, key: str) -> float | None:
+    """When the task's latest attempt started (seconds since the epoch), None before any has."""
+    names = store.list_keys(JOURNAL, attempts_prefix(case, job_id, step, key))
+    return int(names[-1].rsplit("/", 1)[1].split("-", 1)[0]) / 1e9 if names else None
+
+
 def reported(step: str, key_of: Callable[..., str], fn: Callable[..., R]) -> Callable[..., Reported[R]]:
     """A step function `fn(config, ctx, *args)` as a Ray task body: records the attempt in
     the journal before working, and returns the result with its `TaskReport`."""
@@ -82,7 +92,10 @@ def reported(step: str, key_of: Callable[..., str], fn: Callable[..., R]) -> Cal
         store, key = shared_store(config), key_of(*args)
         store.take_stats()  # what an earlier task in this worker process left is not this one's
         marker = f"{attempts_prefix(ctx.case, ctx.job_id, step, key)}{time.time_ns():020d}-{current_node()}"
-        store.put_bytes(JOURNAL, marker, b"", "text/plain")
+        # The process id lets an operator (or a fault test) find the worker running the attempt.
+        store.put_bytes(JOURNAL, marker, json.dumps({"pid": os.getpid()}).encode(), "application/json")
+        if ctx.faults:
+            inject(ctx.faults, step, key, len(attempt_nodes(store, ctx.case, ctx.job_id, step, key)))
         result = fn(config, ctx, *args)
         attempts = attempt_nodes(store, ctx.case, ctx.job_id, step, key)
         return Reported(result, TaskReport(step, key, attempts, store.take_stats()))

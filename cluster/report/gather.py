@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from cluster.jobs import JobRecord, Journal, record_key
+from cluster.jobs import JobRecord, Journal
 from cluster.results import summary_key
 from workers import files
 from workers.features import file_path
@@ -30,14 +30,10 @@ BATCH_ROWS = 4096
 
 def load_finished_job(store: ObjectStore, job_id: str) -> tuple[JobRecord, dict[str, Any]]:
     """The job's record and summary; a clear error for an unknown job or one not done."""
-    if not job_id or "/" in job_id:
-        raise ValueError(f"job id {job_id!r} is not a job id (see `quarry jobs`)")
-    if not store.exists(JOURNAL, record_key(job_id)):
-        raise ValueError(f"no job {job_id!r} (see `quarry jobs`)")
-    job = Journal(store).load(job_id)
+    job = Journal(store).find(job_id)
     if job.state == "failed":
         raise ValueError(f"job {job_id} failed ({job.error}); there is nothing to report")
-    if job.state != "done":
+    if job.state not in ("done", "partial"):
         raise ValueError(f"job {job_id} is not finished (state {job.state}); report it once it is done")
     summary = job.summary or store.get_json(RESULTS, summary_key(job.case, job.id))
     return job, summary
