@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import heapq
 import itertools
 import json
 import random
@@ -52,7 +53,7 @@ DEFAULT_DAYS = 3650
 MAX_ENTRY = 64 << 10  # bytes of one stored entry; a bigger object in the log is itself a break
 MAX_DEPTH = 8  # nesting of `details`
 MAX_INT = 1 << 53  # integers any JSON tool (jq, JavaScript) reads exactly
-ATTEMPTS = 64  # conflicts one append survives before giving up
+ATTEMPTS = 256  # conflicts one append survives (each means another writer got on) before giving up
 KEY = re.compile(r"log/(\d{12})\.json")
 ACTION = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*")
 # Names of details that would hold a secret. `key` alone is allowed (an object key, a sort key).
@@ -239,7 +240,7 @@ class AuditLog:
         `target` what it acted on (a job id, an artifact's SHA-256); `reason` the user's stated
         purpose; `details` a small JSON object without floats and without anything named like a
         credential. Bad input raises ValueError before anything is written."""
-        body = self._body(actor, role, action, outcome, case, target, reason, details or {})
+        body = self._body(actor, role, action, outcome, case, target, reason, {} if details is None else details)
         with self._lock:
             if not self._ready:
                 self.ensure()
@@ -286,7 +287,9 @@ class AuditLog:
         _optional("reason", reason, 4096)
         if not isinstance(details, dict):
             raise ValueError("audit entry details must be a JSON object (a dict)")
-        secrets = (self.store.config.secret_key, self.store.config.access_key)
+        # The store's secret key must never be copied into an entry (its access key is a name, not a secret).
+        secret = self.store.config.secret_key
+        secrets = (secret,) if len(secret) >= 8 else ()
         for name, value in (("actor", actor), ("case", case), ("target", target), ("reason", reason)):
             if value is not None:
                 _check_text(name, value, secrets)
@@ -417,13 +420,21 @@ class AuditLog:
             pool.shutdown(wait=True, cancel_futures=True)
 
     def _versions(self) -> Iterator[tuple[str, list[Object]]]:
-        """Every key under the log's prefix with all its versions, newest first, in key order."""
-        try:
-            listing = self.client.list_objects(self.bucket, prefix=PREFIX, recursive=True, include_version=True)
-            for name, group in itertools.groupby(listing, key=lambda o: o.object_name or ""):
-                yield name, list(group)
-        except FAILURES as exc:
-            raise self.store._fail(f"list versions {self.bucket}/{PREFIX}", exc) from None
+        """Every key under the log's prefix with all its versions and delete markers, in key order.
+        minio-py yields each page's versions before that page's delete markers, so versions and
+        markers are listed apart (each in key order) and merged."""
+
+        def listing(markers: bool) -> Iterator[Object]:
+            try:
+                for o in self.client.list_objects(self.bucket, prefix=PREFIX, recursive=True, include_version=True):
+                    if o.is_delete_marker == markers:
+                        yield o
+            except FAILURES as exc:
+                raise self.store._fail(f"list versions {self.bucket}/{PREFIX}", exc) from None
+
+        merged = heapq.merge(listing(False), listing(True), key=lambda o: o.object_name or "")
+        for name, group in itertools.groupby(merged, key=lambda o: o.object_name or ""):
+            yield name, list(group)
 
     def verify(self, anchor: tuple[int, str] | None = None) -> Verdict:
         """Walk the log in order, recompute every entry's hash and link, and return the first
@@ -449,9 +460,11 @@ class AuditLog:
                     return self._broken(expected, prev, expected, name, "unexpected object", "not an entry's key")
                 if seq > expected:
                     return self._broken(expected, prev, expected, entry_key(expected), "missing", f"next is {name}")
-                if versions[0].is_delete_marker:
+                if seq < expected:
+                    return self._broken(expected, prev, seq, name, "unexpected object", "listed out of order")
+                if any(v.is_delete_marker for v in versions):
                     hidden = sum(1 for v in versions if not v.is_delete_marker)
-                    detail = f"a delete marker hides {hidden} version(s)"
+                    detail = f"a delete request left a marker; {hidden} version(s) kept"
                     return self._broken(expected, prev, seq, name, "deleted", detail)
                 if len(versions) > 1:
                     detail = f"{len(versions)} versions: the entry was written again"
