@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 import ray
 
@@ -16,6 +17,7 @@ from cluster.config import Settings
 from cluster.intake import expectations
 from cluster.jobs import TERMINAL, JobRecord, Journal
 from cluster.manager import NAMESPACE, get_manager
+from cluster.profiles import CARVE_SCOPES
 from workers.faults import parse_fault
 from workers.hashing import HashPlan
 from workers.images import check_images
@@ -35,7 +37,7 @@ def connect_ray(settings: Settings) -> None:
         )
 
 
-def submit(
+def prepare(
     settings: Settings,
     case: str,
     paths: list[str],
@@ -49,12 +51,13 @@ def submit(
     task_timeout: int = JobRecord.task_timeout,
     profile: str | None = None,
     faults: list[str] | None = None,
+    expect_each: list[list[str]] | None = None,
 ) -> JobRecord:
-    """Check the images and the expected digests, record the job (with the hash set and
-    YARA rule set versions in use now), hand it to the job manager; returns the record.
-    Nothing is written when any input is bad."""
-    if carve not in CARVE_PROFILES:
-        raise ValueError(f"carve profile {carve!r}: use one of {', '.join(CARVE_PROFILES)}")
+    """Check the images and the expected digests (`expect` for the one image, `expect_lists`
+    naming images, `expect_each` per image) and build the job record, with the hash set and
+    YARA rule set versions in use now. Writes no job: a bad input leaves no trace."""
+    if carve not in CARVE_SCOPES:
+        raise ValueError(f"carve profile {carve!r}: use one of {', '.join(CARVE_SCOPES)}")
     if yara_timeout < 1:
         raise ValueError(f"YARA timeout {yara_timeout}: give at least 1 second")
     if task_timeout < 1:
@@ -65,11 +68,11 @@ def submit(
         raise ValueError(f"case name {case!r} must be non-empty and contain no '/'")
     checked = check_images(paths, settings.store)
     images = [ref for ref, _ in checked]
-    expected = expectations(checked, expect or [], expect_lists or [])
+    expected = expectations(checked, expect or [], expect_lists or [], expect_each)
     plan = with_expected_digests(plan or HashPlan(), expected)
     store = ObjectStore(settings.store)
     store.ensure_buckets()
-    job = JobRecord.new(
+    return JobRecord.new(
         case,
         images,
         plan.as_dict(),
@@ -84,14 +87,21 @@ def submit(
         profile=profile,
         faults=faults,
     )
-    Journal(store).save(job)
+
+
+def launch(settings: Settings, job: JobRecord) -> None:
+    """Record the job in the journal (durable before any work starts) and hand it to the
+    job manager."""
+    Journal(ObjectStore(settings.store)).save(job)
     connect_ray(settings)
-    manager = get_manager(settings)
-    ray.get(manager.start.remote(job.id))
+    ray.get(get_manager(settings).start.remote(job.id))
+
+
+def submit(settings: Settings, case: str, paths: list[str], plan: HashPlan | None = None, **options: Any) -> JobRecord:
+    """`prepare` then `launch` one job; returns its record."""
+    job = prepare(settings, case, paths, plan, **options)
+    launch(settings, job)
     return job
-
-
-CARVE_PROFILES = ("all", "unallocated")
 
 
 def with_expected_digests(plan: HashPlan, expected: list[list[dict[str, str]]]) -> HashPlan:

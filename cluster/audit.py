@@ -388,6 +388,8 @@ class AuditLog:
         except S3Error as exc:
             if exc.code in NOT_FOUND:
                 return None
+            if exc.code == "InvalidRange":  # an empty object has no byte 0 to start a range at
+                return b""
             raise self.store._fail(f"get {self.bucket}/{key}", exc) from None
         except FAILURES as exc:
             raise self.store._fail(f"get {self.bucket}/{key}", exc) from None

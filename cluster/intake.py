@@ -55,10 +55,16 @@ def read_digest_list(path: str) -> dict[str, dict[str, str]]:
 
 
 def expectations(
-    images: list[tuple[ImageRef, dict[str, str]]], given: list[str], lists: list[str]
+    images: list[tuple[ImageRef, dict[str, str]]],
+    given: list[str],
+    lists: list[str],
+    each: list[list[str]] | None = None,
 ) -> list[list[dict[str, str]]]:
-    """Per image, [{"algorithm", "value", "source"}] from --expect, digest lists and the
-    digests the image stores (an E01's, as `check_images` read them)."""
+    """Per image, [{"algorithm", "value", "source"}] from --expect, digest lists, `each`
+    (a batch manifest's ALG:HEX per image) and the digests the image stores (an E01's, as
+    `check_images` read them)."""
+    if each is not None and len(each) != len(images):
+        raise ValueError(f"{len(each)} lists of expected digests for {len(images)} images")
     operator = [parse_expected(t) for t in given]
     if operator and len(images) != 1:
         raise ValueError("--expect applies to one image; with several, give a digest list (--expect-list)")
@@ -66,8 +72,10 @@ def expectations(
     for path in lists:
         listed.update(read_digest_list(path))
     out = []
-    for img, stored in images:
+    for i, (img, stored) in enumerate(images):
         found = [{"algorithm": a, "value": v, "source": "operator"} for a, v in operator]
+        if each is not None:
+            found += [{"algorithm": a, "value": v, "source": "operator"} for a, v in map(parse_expected, each[i])]
         for name in (img.path, os.path.basename(img.path)):
             for a, v in listed.get(name, {}).items():
                 found.append({"algorithm": a, "value": v, "source": "operator"})

@@ -38,12 +38,14 @@ from workers.files import FilesResult, Listing
 from workers.hashing import HashPlan, ImageDigests
 from workers.segments import Segment
 from workers.steps import current_node, image_key
-from workers.store import RESULTS, ObjectStore
+from workers.store import JOURNAL, RESULTS, ObjectStore
 
 log = logging.getLogger(__name__)
 
 NAME = "quarry-job-manager"
 NAMESPACE = "quarry"
+WHEREABOUTS = "manager.json"  # in the journal bucket: where the running manager is
+HEAD = "node:__internal_head__"  # the resource Ray gives the head node alone
 PROGRESS_EVERY = 1.0  # seconds between progress writes to the journal
 
 
@@ -68,14 +70,21 @@ class JobManager:
         self.health.start()
         self.slots = Slots(slot_capacity(settings))
         self.metrics.jobs_waiting.set_function(self._waiting)
+        self.metrics.slots_used.set_function(lambda: self.slots.used)
+        self.metrics.slots_total.set(self.slots.capacity)
         self.lock = threading.Lock()
         self.running: dict[str, threading.Thread] = {}
         self.active: dict[str, tuple[JobRecord, threading.Event]] = {}
+        patiently(lambda: self.store.put_json(JOURNAL, WHEREABOUTS, self.whereabouts()))
         threading.Thread(target=self.resume, name="resume", daemon=True).start()
 
     def whereabouts(self) -> dict[str, object]:
-        """The manager's process and node (for an operator, and the fault tests)."""
-        return {"pid": os.getpid(), "node": current_node()}
+        """The manager's process, node and start (kept in the journal for an operator)."""
+        return {
+            "pid": os.getpid(),
+            "node": current_node(),
+            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
 
     def _waiting(self) -> float:
         with self.lock:
@@ -346,7 +355,8 @@ JobManagerActor = ray.remote(max_concurrency=16, num_cpus=0, max_restarts=-1, ma
 
 def get_manager(settings: Settings) -> ray.actor.ActorHandle:
     """The cluster's job manager, created on first use and kept alive between submissions;
-    Ray starts it again if its process dies, and it takes up the unfinished jobs."""
-    return JobManagerActor.options(name=NAME, namespace=NAMESPACE, lifetime="detached", get_if_exists=True).remote(
-        settings
-    )
+    Ray starts it again if its process dies, and it takes up the unfinished jobs. It lives on
+    the head node (the control plane), so losing a worker node never takes it down."""
+    return JobManagerActor.options(
+        name=NAME, namespace=NAMESPACE, lifetime="detached", get_if_exists=True, resources={HEAD: 0.001}
+    ).remote(settings)

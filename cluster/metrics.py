@@ -71,7 +71,11 @@ class Metrics:
             "quarry_store_errors", "MinIO requests that failed, by kind", ["node", "kind"], registry=r
         )
         self.jobs = Gauge("quarry_jobs", "Jobs known to this manager, by state", ["state"], registry=r)
-        self.jobs_waiting = Gauge("quarry_jobs_waiting", "Jobs submitted but not yet running", registry=r)
+        self.jobs_waiting = Gauge(
+            "quarry_jobs_waiting", "Jobs with work to start and none in flight (queued behind others)", registry=r
+        )
+        self.slots_used = Gauge("quarry_task_slots_used", "Tasks in flight in Ray, across all jobs", registry=r)
+        self.slots_total = Gauge("quarry_task_slots", "The most tasks the manager keeps in flight", registry=r)
         self.tasks_pending = Gauge(
             "quarry_tasks_pending",
             "Tasks not finished yet (waiting to be dispatched or in flight)",

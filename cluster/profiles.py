@@ -26,7 +26,7 @@ SHIPPED_DIR = Path(__file__).resolve().parents[1] / "deploy" / "profiles"
 DEFAULT_PROFILE = "standard"
 CARVE_SCOPES = ("all", "unallocated")  # the same choice as `quarry submit --carve`
 DEFAULT_PRIORITY = 0  # higher runs first
-DEFAULT_TASK_TIMEOUT = 1800  # seconds a task may run before it is retried
+DEFAULT_TASK_TIMEOUT = JobRecord.task_timeout  # seconds a task may run before it is retried
 NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 

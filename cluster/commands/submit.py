@@ -7,9 +7,11 @@ import sys
 from typing import Any
 
 from cluster import api
+from cluster.batch import group_jobs, read_manifest
 from cluster.commands.common import counts_line, parse_size
-from cluster.config import load_settings
+from cluster.config import Settings, load_settings
 from cluster.jobs import JobRecord
+from cluster.profiles import CARVE_SCOPES, DEFAULT_PROFILE, Profile, list_profiles, load_profile
 from workers.hashing import DIGESTS, HashPlan
 
 
@@ -86,26 +88,58 @@ def print_summary(summary: dict[str, Any]) -> None:
         kinds = ", ".join(f"{kind} {n}" for kind, n in features["by_kind"].items())
         print(f"  features: {features['hits']} hits ({kinds}); quarry find --feature KIND lists them")
     print(f"  stored new {summary['stored_new']}, already stored {summary['stored_existing']}")
+    for t in summary.get("failed_tasks", []):
+        where = f"offset {t['offset']}+{t['length']}" if "offset" in t else f"file batch {t.get('batch')}"
+        tried = f"{t['attempts']} attempt(s)"
+        print(f"  FAILED {t['step']} {t['key']} (image {t.get('path')}, {where}) after {tried}: {t['error']}")
     print(f"  {summary['seconds']} s, {summary['mb_per_s']} MB/s over {len(summary['nodes'])} node(s)")
 
 
-def run(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    plan = HashPlan(tuple(args.digests), args.window, tuple(args.window_digests))
-    job = api.submit(
-        settings,
-        args.case,
-        args.images,
-        plan,
-        args.expect,
-        args.expect_list,
-        args.carve,
-        yara_raw=args.yara_raw,
-        yara_timeout=args.yara_timeout,
-    )
-    print(f"job {job.id} submitted for case {job.case} ({len(job.images)} image(s), {job.bytes_total} bytes)")
-    if args.no_wait:
-        return 0
+def job_options(profile: Profile, args: argparse.Namespace, priority: int | None = None) -> dict[str, Any]:
+    """What the job is told: the profile's settings, with what the operator gave on the
+    command line taking their place."""
+
+    def given(name: str, default: Any) -> Any:
+        value = getattr(args, name)
+        return default if value is None else value
+
+    return {
+        "plan": HashPlan(
+            tuple(given("digests", profile.digests)),
+            given("window", profile.window),
+            tuple(given("window_digests", profile.window_digests)),
+        ),
+        "carve": given("carve", profile.carve),
+        "yara_raw": args.yara_raw or profile.yara_raw,
+        "yara_timeout": given("yara_timeout", profile.yara_timeout),
+        "priority": given("priority", profile.priority if priority is None else priority),
+        "task_timeout": given("task_timeout", profile.task_timeout),
+        "profile": profile.name,
+        "faults": args.inject_fault,
+    }
+
+
+def prepare_jobs(settings: Settings, args: argparse.Namespace) -> list[JobRecord]:
+    """Every job of the command, each checked; nothing is written until all are good."""
+    if bool(args.batch) == bool(args.images):
+        raise ValueError("give image paths (with --case) or --batch MANIFEST, not both or neither")
+    if args.batch:
+        if args.case or args.expect or args.expect_list:
+            raise ValueError("with --batch, the manifest gives each image's case and expected digests")
+        jobs = []
+        for group in group_jobs(read_manifest(args.batch, args.profile)):
+            options = job_options(load_profile(group.profile), args, group.priority)
+            each = [e.expect_args() for e in group.entries]
+            jobs.append(api.prepare(settings, group.case, group.images, expect_each=each, **options))
+        return jobs
+    if not args.case:
+        raise ValueError("--case is required (the case the images belong to)")
+    options = job_options(load_profile(args.profile), args)
+    return [api.prepare(settings, args.case, args.images, expect=args.expect, expect_lists=args.expect_list, **options)]
+
+
+def follow(settings: Settings, job: JobRecord) -> int:
+    """Wait for the job, print its summary; the exit status it deserves."""
     last = [""]
 
     def progress(j: JobRecord) -> None:
@@ -117,7 +151,10 @@ def run(args: argparse.Namespace) -> int:
     job = api.wait(settings, job.id, progress)
     if sys.stderr.isatty():
         print(file=sys.stderr)
-    if job.state != "done" or job.summary is None:
+    if job.state == "cancelled":
+        print(f"job {job.id} was cancelled; what it finished is kept (quarry rerun {job.id} goes on)", file=sys.stderr)
+        return 1
+    if job.state not in ("done", "partial") or job.summary is None:
         print(f"job {job.id} failed: {job.error}", file=sys.stderr)
         return 1
     print_summary(job.summary)
@@ -141,20 +178,57 @@ def run(args: argparse.Namespace) -> int:
             "and were processed as zeros (see above); everything else was processed",
             file=sys.stderr,
         )
+    if job.state == "partial":
+        print(
+            f"quarry: FAILED TASKS in job {job.id}: {len(job.failed_tasks)} part(s) failed for good and are not in "
+            f"its results (see above); everything else was processed. `quarry rerun {job.id}` runs them again",
+            file=sys.stderr,
+        )
+        return 4
     problems = job.summary["integrity"] == "mismatch" or job.summary.get("damaged_chunks")
     return 3 if problems or job.summary.get("unreadable_bytes") else 0
 
 
+def run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    jobs = prepare_jobs(settings, args)
+    for job in jobs:
+        api.launch(settings, job)
+        print(
+            f"job {job.id} submitted for case {job.case} ({len(job.images)} image(s), {job.bytes_total} bytes, "
+            f"profile {job.profile}, priority {job.priority})"
+        )
+    if args.no_wait:
+        return 0
+    return max(follow(settings, job) for job in jobs)
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    s = sub.add_parser("submit", help="process images under a case")
-    s.add_argument("--case", required=True, help="case the images belong to")
-    s.add_argument("images", nargs="+", help="raw image files (or block devices)")
-    s.add_argument("--no-wait", action="store_true", help="return once the job is recorded and started")
+    s = sub.add_parser("submit", help="process images under a case (or a batch of them)")
+    s.add_argument("--case", help="case the images belong to")
+    s.add_argument("images", nargs="*", help="image files (raw, split raw, E01), block devices or s3:// evidence")
+    s.add_argument(
+        "--batch",
+        metavar="MANIFEST",
+        help="CSV or JSON Lines with case,image[,expect,profile,priority]: one job per case, profile and priority",
+    )
+    s.add_argument(
+        "--profile",
+        default=DEFAULT_PROFILE,
+        help=f"processing profile: a name ({', '.join(list_profiles())}) or a .toml file (default {DEFAULT_PROFILE})",
+    )
+    s.add_argument("--priority", type=int, help="higher runs first when jobs compete (default: the profile's)")
+    s.add_argument(
+        "--task-timeout",
+        type=int,
+        metavar="SECONDS",
+        help="an attempt running longer is stopped and started again (default: the profile's)",
+    )
+    s.add_argument("--no-wait", action="store_true", help="return once the jobs are recorded and started")
     s.add_argument(
         "--carve",
-        choices=("all", "unallocated"),
-        default="all",
-        help="carve whole images (default), or only space no filesystem uses (faster)",
+        choices=CARVE_SCOPES,
+        help="carve whole images, or only space no filesystem uses (default: the profile's)",
     )
     s.add_argument(
         "--yara-raw",
@@ -164,25 +238,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument(
         "--yara-timeout",
         type=int,
-        default=JobRecord.yara_timeout,
         metavar="SECONDS",
-        help=f"YARA time limit per rule set and file or segment (default {JobRecord.yara_timeout})",
+        help="YARA time limit per rule set and file or segment (default: the profile's)",
     )
     s.add_argument(
         "--digests",
         type=digest_names,
-        default=list(HashPlan.algorithms),
-        help=f"image digests, comma-separated, from {','.join(DIGESTS)} (default md5,sha1,sha256; sha256 always)",
+        help=f"image digests, comma-separated, from {','.join(DIGESTS)} (default: the profile's; sha256 always)",
     )
-    s.add_argument(
-        "--window", type=parse_size, default=HashPlan.window, help="piecewise hash window (default 1MiB; 0 = none)"
-    )
-    s.add_argument(
-        "--window-digests",
-        type=digest_names,
-        default=list(HashPlan.window_algorithms),
-        help="digests of each window (default blake3)",
-    )
+    s.add_argument("--window", type=parse_size, help="piecewise hash window (0 = none; default: the profile's)")
+    s.add_argument("--window-digests", type=digest_names, help="digests of each window (default: the profile's)")
     s.add_argument(
         "--expect",
         action="append",
@@ -196,5 +261,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=[],
         metavar="FILE",
         help="md5sum/sha1sum/sha256sum-style list naming the images (by path or file name)",
+    )
+    s.add_argument(
+        "--inject-fault",
+        action="append",
+        default=[],
+        metavar="ACTION:STEP:KEY",
+        help="drills only: make a task fail (fail) or hang on its first attempt (hang); recorded in the job",
     )
     s.set_defaults(func=run)

@@ -74,7 +74,7 @@ def test_standard_is_what_quarry_submit_does_unasked():
 
 
 def test_carve_scopes_are_the_api_s():
-    assert CARVE_SCOPES == api.CARVE_PROFILES
+    assert api.CARVE_SCOPES is CARVE_SCOPES
 
 
 @pytest.mark.parametrize("name", ["triage", "standard", "full"])

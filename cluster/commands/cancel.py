@@ -1,0 +1,25 @@
+"""`quarry cancel JOB`: stop a job's tasks, keeping what it finished."""
+
+from __future__ import annotations
+
+import argparse
+
+from cluster import api
+from cluster.config import load_settings
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    for job_id in args.jobs:
+        state = api.cancel(settings, job_id)
+        if state in ("cancelling", "cancelled"):
+            print(f"job {job_id}: {state}; what it finished is kept (`quarry rerun {job_id}` goes on from there)")
+        else:
+            print(f"job {job_id} had already ended ({state}); nothing to cancel")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    c = sub.add_parser("cancel", help="stop jobs, keeping what they finished")
+    c.add_argument("jobs", nargs="+", metavar="JOB", help="job id (see `quarry jobs`)")
+    c.set_defaults(func=run)
