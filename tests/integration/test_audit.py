@@ -398,6 +398,7 @@ def test_a_missing_entry_is_named(store):
         ("seq", 2, "seq mismatch"),
         ("field", 2, "malformed"),
         ("json", 4, "unreadable"),
+        ("empty", 3, "unreadable"),
         ("stray", 5, "unexpected object"),
     ],
 )
@@ -418,6 +419,8 @@ def test_other_damage_is_named_at_its_entry(store, damage, seq, problem):
         entries[2]["hash"] = sha256_of(entries[2])
     elif damage == "json":
         raw[4] = b"{not json"
+    elif damage == "empty":
+        raw[3] = b""
     log = scratch(store, entries, raw)
     if damage == "seq":  # written under key 2 with seq 7 inside
         store.client.put_object(log.bucket, key(2), io.BytesIO(raw[2]), len(raw[2]))
