@@ -17,6 +17,7 @@ from cluster.config import Settings
 from cluster.intake import expectations
 from cluster.jobs import TERMINAL, JobRecord, Journal
 from cluster.manager import NAMESPACE, get_manager
+from cluster.placement import check_placeable, resource_for
 from cluster.profiles import CARVE_SCOPES
 from workers.faults import parse_fault
 from workers.hashing import HashPlan
@@ -72,7 +73,7 @@ def prepare(
     plan = with_expected_digests(plan or HashPlan(), expected)
     store = ObjectStore(settings.store)
     store.ensure_buckets()
-    return JobRecord.new(
+    job = JobRecord.new(
         case,
         images,
         plan.as_dict(),
@@ -87,13 +88,17 @@ def prepare(
         profile=profile,
         faults=faults,
     )
+    for img in job.images:  # the evidence share its tasks need, if any (cluster/placement.py)
+        img["share"] = resource_for(img["path"], dict(settings.evidence_roots))
+    return job
 
 
 def launch(settings: Settings, job: JobRecord) -> None:
     """Record the job in the journal (durable before any work starts) and hand it to the
-    job manager."""
-    Journal(ObjectStore(settings.store)).save(job)
+    job manager; an image on an evidence share no node mounts is refused first."""
     connect_ray(settings)
+    check_placeable(job)
+    Journal(ObjectStore(settings.store)).save(job)
     ray.get(get_manager(settings).start.remote(job.id))
 
 

@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from cluster.placement import parse_roots
 from workers.store import StoreConfig
 
 MiB = 1 << 20
@@ -31,6 +32,7 @@ class Settings:
     segment_size: int = 32 * MiB
     overlap: int = 1 * MiB
     max_in_flight: int = 0  # tasks in flight across all jobs; 0: twice the cluster's CPUs
+    evidence_roots: tuple[tuple[str, str], ...] = ()  # (share root, label): see cluster/placement.py
 
 
 def _env_file(path: Path) -> dict[str, str]:
@@ -67,6 +69,7 @@ def load_settings() -> Settings:
             segment_size=int(values.get("QUARRY_SEGMENT_MIB", "32")) * MiB,
             overlap=int(values.get("QUARRY_OVERLAP_KIB", "1024")) * 1024,
             max_in_flight=int(values.get("QUARRY_MAX_IN_FLIGHT", "0")),
+            evidence_roots=tuple(parse_roots(values.get("QUARRY_EVIDENCE_ROOTS", "")).items()),
         )
     except ValueError as exc:
         raise ConfigError(f"bad number in Quarry settings: {exc}") from None

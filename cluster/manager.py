@@ -15,6 +15,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from typing import Any
 
 import ray
 
@@ -25,6 +26,7 @@ from cluster.jobs import TERMINAL, UNFINISHED, JobRecord, Journal
 from cluster.metrics import Metrics
 from cluster.node_health import NodeHealth
 from cluster.patience import patiently
+from cluster.placement import SLIVER
 from cluster.planning import plan_segments
 from cluster.results import manifest_key, summary_key, write_features, write_manifest, write_yara
 from cluster.running_jobs import RunningJobs
@@ -210,12 +212,17 @@ class JobManager:
             job.image_bytes_done[r.image_index] += r.bytes
             save_progress()
 
+        def on(task: Any, img: ImageRef) -> Callable[..., ray.ObjectRef]:
+            """The task's remote call, held to the nodes that see the image's evidence share."""
+            share = job.images[images.index(img)].get("share")
+            return task.options(resources={share: SLIVER}).remote if share else task.remote
+
         def segments(img: ImageRef, i: int, ranges: list[tuple[int, int]] | None) -> list[TaskSpec]:
             return [
                 TaskSpec(
                     carving.STEP,
                     carving.segment_key(img, seg),
-                    functools.partial(carving.scan_segment.remote, store_ref, ctx, img, seg),
+                    functools.partial(on(carving.scan_segment, img), store_ref, ctx, img, seg),
                     segment_done,
                     self._count_segment,
                     about={"image": i, "path": img.path, "offset": seg.start, "length": seg.length},
@@ -231,7 +238,7 @@ class JobManager:
                     TaskSpec(
                         files.EXTRACT_STEP,
                         files.batch_key(img, li.image_index, li.key, b),
-                        functools.partial(files.extract_files.remote, store_ref, ctx, img, li.image_index, li.key, b),
+                        functools.partial(on(files.extract_files, img), store_ref, ctx, img, li.image_index, li.key, b),
                         found_files.append,
                         self._count_files,
                         about={"image": li.image_index, "path": img.path, "batch": b},
@@ -253,7 +260,7 @@ class JobManager:
                 TaskSpec(
                     hashing.STEP,
                     image_key(img, i),
-                    functools.partial(hashing.hash_image.remote, store_ref, ctx, img, i, plan),
+                    functools.partial(on(hashing.hash_image, img), store_ref, ctx, img, i, plan),
                     lambda d: digests.__setitem__(d.image_index, d),
                     count_work(hashing.STEP),
                     fatal=True,
@@ -262,7 +269,7 @@ class JobManager:
                 TaskSpec(
                     files.LIST_STEP,
                     image_key(img, i),
-                    functools.partial(files.list_files.remote, store_ref, ctx, img, i, unallocated),
+                    functools.partial(on(files.list_files, img), store_ref, ctx, img, i, unallocated),
                     listing_done,
                     count_work(files.LIST_STEP),
                     fatal=True,

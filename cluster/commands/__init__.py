@@ -24,6 +24,7 @@ NAMES = (
     "report",
     "serve",
     "verify",
+    "audit",
     "hashset",
     "rules",
     "carve",

@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import math
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import REPO
 from tests.integration.conftest import (
     MinioServer,
     cli_env,
@@ -21,9 +18,9 @@ from tests.integration.conftest import (
     quarry,
     render_prometheus_config,
     running_prometheus,
-    stop,
 )
 from tests.integration.conftest import prom_query as query
+from tests.integration.ray_nodes import RayNodes
 
 NODES = 3
 SEGMENT_MIB = 4
@@ -32,22 +29,9 @@ SEGMENT_MIB = 4
 @pytest.fixture(scope="module")
 def three_nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A three-node Ray cluster on this machine; its GCS address."""
-    env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
-    env["QUARRY_HASHSET_CACHE"] = str(tmp_path_factory.mktemp("cluster-hashset-cache"))
-    env.pop("RAY_ADDRESS", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.integration.ray_nodes", str(NODES)],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    assert line.startswith("ADDRESS "), f"the {NODES}-node Ray cluster did not start (exit {proc.poll()})"
-    yield line.split()[1]
-    stop(proc)
+    cluster = RayNodes(NODES, tmp_path_factory.mktemp("cluster-hashset-cache"))
+    yield cluster.address
+    cluster.close()
 
 
 @pytest.fixture(scope="module")

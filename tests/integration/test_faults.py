@@ -13,8 +13,6 @@ import json
 import os
 import re
 import signal
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -27,8 +25,8 @@ import pytest
 from cluster.jobs import JobRecord, record_key
 from cluster.results import manifest_key
 from cluster.task_results import done_prefix
-from tests.conftest import REPO
-from tests.integration.conftest import MinioServer, cli_env, free_port, quarry, stop
+from tests.integration.conftest import MinioServer, cli_env, free_port, quarry
+from tests.integration.ray_nodes import RayNodes
 from workers.steps import attempts_prefix
 from workers.store import ARTIFACTS, JOURNAL, RESULTS, ObjectStore, StoreUnavailable, artifact_key
 
@@ -36,39 +34,11 @@ SEGMENT_MIB = 4
 STEP = "scan_segment"
 
 
-class RayNodes:
-    """`tests.integration.ray_nodes` in a process of its own; can remove a worker node."""
-
-    def __init__(self, nodes: int, hashset_cache: Path) -> None:
-        env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
-        env["QUARRY_HASHSET_CACHE"] = str(hashset_cache)
-        env.pop("RAY_ADDRESS", None)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.integration.ray_nodes", str(nodes)],
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        assert line.startswith("ADDRESS "), f"the Ray cluster did not start (exit {self.proc.poll()})"
-        self.address = line.split()[1]
-
-    def remove_a_node(self) -> str:
-        assert self.proc.stdout is not None
-        self.proc.send_signal(signal.SIGUSR1)
-        line = self.proc.stdout.readline()
-        assert line.startswith("REMOVED "), line
-        return line.split()[1]
-
-
 @pytest.fixture(scope="module")
 def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RayNodes]:
     cluster = RayNodes(3, tmp_path_factory.mktemp("faults-hashset-cache"))
     yield cluster
-    stop(cluster.proc)
+    cluster.close()
 
 
 @pytest.fixture(scope="module")

@@ -59,18 +59,29 @@ def test_full_is_everything():
 
 
 def test_standard_is_what_quarry_submit_does_unasked():
-    """The defaults argparse gives `quarry submit --case c image`, not the profile module's own."""
+    """`quarry submit --case c image` takes the standard profile, and the standard profile
+    is the job defaults (HashPlan's and JobContext's own)."""
     import argparse
 
     parser = argparse.ArgumentParser()
     submit.register(parser.add_subparsers())
     args = parser.parse_args(["submit", "--case", "c", "image.raw"])
-    p = load_profile("standard")
-    assert p.hash_plan() == HashPlan(tuple(args.digests), args.window, tuple(args.window_digests))
-    assert p.hash_plan() == HashPlan(("md5", "sha1", "sha256"), 1 << 20, ("blake3",))
-    assert (p.carve, p.yara_raw, p.yara_timeout) == (args.carve, args.yara_raw, args.yara_timeout)
-    assert (p.priority, p.task_timeout) == (0, 1800)
-    assert p.yara_timeout == JobContext.yara_timeout == 10
+    assert args.profile == "standard"
+    options = submit.job_options(load_profile(args.profile), args)
+    assert options["plan"] == HashPlan() == HashPlan(("md5", "sha1", "sha256"), 1 << 20, ("blake3",))
+    assert (options["carve"], options["yara_raw"], options["yara_timeout"]) == ("all", False, JobContext.yara_timeout)
+    assert (options["priority"], options["task_timeout"], options["profile"]) == (0, 1800, "standard")
+
+
+def test_what_the_command_line_gives_takes_the_profiles_place():
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    submit.register(parser.add_subparsers())
+    args = parser.parse_args(["submit", "--case", "c", "--priority", "3", "--window", "0", "--carve", "all", "i.raw"])
+    options = submit.job_options(load_profile("triage"), args)
+    assert options["plan"] == HashPlan(("md5", "sha256"), 0, ())
+    assert (options["carve"], options["priority"], options["profile"]) == ("all", 3, "triage")
 
 
 def test_carve_scopes_are_the_api_s():
