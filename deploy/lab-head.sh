@@ -12,14 +12,14 @@
 # shellcheck source-path=SCRIPTDIR source=lab-node.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lab-node.sh"
 
-# Make sure a token exists and only its owner can read it (Ray writes it world-readable).
+# Use the token the environment names, or generate ~/.ray/auth_token if there is none yet;
+# check_token then makes the file readable by its owner only (Ray writes it world-readable).
 ensure_token() {
-  local file="$HOME/.ray/auth_token"
-  if [ ! -s "$file" ]; then
+  if [ -z "${RAY_AUTH_TOKEN:-}" ] && [ -z "${RAY_AUTH_TOKEN_PATH:-}" ] && [ ! -s "$HOME/.ray/auth_token" ]; then
     RAY_AUTH_MODE=token "$VENV/bin/ray" get-auth-token --generate >/dev/null
-    say "generated the cluster's Ray token in $file: copy it to every node"
+    say "generated the cluster's Ray token in $HOME/.ray/auth_token: copy it to every node"
   fi
-  chmod 600 "$file"
+  check_token
 }
 
 # Set QUARRY_RAY_ADDRESS in an existing settings file, keeping its other lines and its mode.
@@ -51,6 +51,7 @@ head_main() {
       if ! [[ "$port" =~ ^[0-9]+$ ]] || [ "$port" -lt 1 ] || [ "$port" -gt 65535 ]; then
         fail "--port must be a TCP port (1-65535), not '$port'"
       fi
+      check_node_options
       ensure_token
       start_ray_node --head --port "$port" --include-dashboard=false
       address="$NODE_IP:$port"

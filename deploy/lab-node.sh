@@ -34,6 +34,7 @@ NUM_GPUS=""
 RESOURCES_JSON="{}"
 EVIDENCE=()
 USED=0
+RESOURCES="{}"
 
 fail() { say "error: $*"; exit 2; }
 
@@ -100,27 +101,31 @@ check_token() {
   fi
 }
 
-# Wait until HOST:PORT accepts a TCP connection and the started process is still alive.
-wait_listening() {
-  local host=$1 port=$2 pid=$3 secs=$4 i
+# Wait until `ray start` says the node is up (its log line), or fail when it exits or time runs out.
+wait_started() {
+  local pid=$1 secs=$2 i
   for ((i = 0; i < secs * 10; i++)); do
     kill -0 "$pid" 2>/dev/null || return 1
-    if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then return 0; fi
+    if grep -q "Ray runtime started" "$LAB_LOG"; then return 0; fi
     sleep 0.1
   done
   return 1
 }
 
+# Check the options both roles share, before anything starts; RESOURCES becomes --resources' JSON.
+check_node_options() {
+  [ -n "$NODE_IP" ] || fail "--node-ip-address is required: the address of this node on the lab network"
+  check_evidence
+  RESOURCES=$(resources_json) || exit 2
+}
+
 # Start `ray start --block` with this node's fixed ports and options plus the role's arguments
 # ($@: --head --port P, or --address HEAD), in the background, recorded in the pid file.
 start_ray_node() {
-  [ -n "$NODE_IP" ] || fail "--node-ip-address is required: the address of this node on the lab network"
   if [ -f "$LAB_PIDFILE" ] && kill -0 "$(cat "$LAB_PIDFILE")" 2>/dev/null; then
     say "a lab Ray node already runs here (pid $(cat "$LAB_PIDFILE")); stop it first"; exit 1
   fi
-  check_evidence
-  local resources args
-  resources=$(resources_json) || exit 2
+  local args
   args=(--node-ip-address "$NODE_IP"
     --node-manager-port "$NODE_MANAGER_PORT" --object-manager-port "$OBJECT_MANAGER_PORT"
     --runtime-env-agent-port "$RUNTIME_ENV_AGENT_PORT"
@@ -128,13 +133,13 @@ start_ray_node() {
     --dashboard-agent-listen-port "$DASHBOARD_AGENT_LISTEN_PORT"
     --metrics-export-port "$METRICS_EXPORT_PORT"
     --min-worker-port "$MIN_WORKER_PORT" --max-worker-port "$MAX_WORKER_PORT"
-    --resources "$resources" --disable-usage-stats)
+    --resources "$RESOURCES" --disable-usage-stats)
   [ -z "$NUM_CPUS" ] || args+=(--num-cpus "$NUM_CPUS")
   [ -z "$NUM_GPUS" ] || args+=(--num-gpus "$NUM_GPUS")
   RAY_AUTH_MODE=token RAY_USAGE_STATS_ENABLED=0 nohup "$VENV/bin/ray" start --block "$@" "${args[@]}" \
     >"$LAB_LOG" 2>&1 &
   echo $! >"$LAB_PIDFILE"
-  if ! wait_listening "$NODE_IP" "$NODE_MANAGER_PORT" "$!" 90; then
+  if ! wait_started "$!" 120; then
     if grep -q InvalidAuthToken "$LAB_LOG"; then
       say "the head refused this node's Ray token: copy ~/.ray/auth_token from the head node"
     fi
@@ -142,9 +147,7 @@ start_ray_node() {
     stop_pidfile "$LAB_PIDFILE"
     exit 1
   fi
-  sleep 2
-  kill -0 "$(cat "$LAB_PIDFILE")" 2>/dev/null || { say "Ray stopped right after starting; see $LAB_LOG"; exit 1; }
-  [ "$resources" = "{}" ] || say "custom resources: $resources"
+  [ "$RESOURCES" = "{}" ] || say "custom resources: $RESOURCES"
 }
 
 # Print the cluster's nodes and resources as Ray sees them, for the address in ray.env.
@@ -171,6 +174,7 @@ node_main() {
         shift "$USED"
       done
       [[ "$head" =~ ^[^:]+:[0-9]+$ ]] || fail "--address must be the head's HOST:PORT (QUARRY_RAY_ADDRESS on the head)"
+      check_node_options
       check_token
       start_ray_node --address "$head"
       echo "QUARRY_RAY_ADDRESS=$head" >"$QUARRY_HOME/ray.env"
