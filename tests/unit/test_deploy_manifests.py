@@ -29,6 +29,7 @@ import yaml
 from kubernetes_validate.utils import major_minor, schema_contents
 from referencing import Registry, Resource
 
+from cluster.placement import parse_roots, resource_for
 from tests.conftest import REPO
 
 K8S = REPO / "deploy" / "kubernetes"
@@ -150,7 +151,11 @@ def test_raycluster_matches_the_restated_crd(version: str) -> None:
             "Always",
             "Additional properties",
         ),
-        (["spec", "headGroupSpec", "template", "spec", "volumes", 0, "emptyDir", "medium"], 5, "is not of type"),
+        (
+            ["spec", "headGroupSpec", "template", "spec", "volumes", 0, "persistentVolumeClaim", "readOnly"],
+            "yes",
+            "is not of type",
+        ),
     ],
 )
 def test_the_restated_crd_refuses_a_broken_raycluster(path: list[Any], value: Any, message: str) -> None:
@@ -237,14 +242,21 @@ def test_raycluster_groups() -> None:
         assert group["minReplicas"] <= group["replicas"] <= group["maxReplicas"], group["groupName"]
     gpu = groups["gpu"]["template"]["spec"]["containers"][0]["resources"]
     assert int(gpu["limits"]["nvidia.com/gpu"]) >= 1
-    # The evidence share: only the CPU group mounts it, read-only, and advertises it as
-    # deploy/lab-node.sh --evidence nas=/evidence would (resource evidence_<label>).
-    cpu = groups["cpu"]
-    assert ray_start_resources(cpu["rayStartParams"]["resources"]) == {"evidence_nas": 1}
-    mounts = {m["name"]: m for m in cpu["template"]["spec"]["containers"][0]["volumeMounts"]}
-    assert mounts["evidence"]["readOnly"] is True
-    claim = next(v for v in cpu["template"]["spec"]["volumes"] if v["name"] == "evidence")["persistentVolumeClaim"]
-    assert claim == {"claimName": "quarry-evidence", "readOnly": True}
+    # The evidence share: the CPU group mounts it read-only and declares the resource Quarry's
+    # placement asks of an image under it (as deploy/lab-node.sh --evidence nas=/evidence would);
+    # the head mounts it for intake but declares nothing; the GPU group reads MinIO only.
+    roots = parse_roots(settings["QUARRY_EVIDENCE_ROOTS"])
+    ((root, label),) = roots.items()
+    share = resource_for(f"{root}/case-1/disk.E01", roots)
+    assert share == f"evidence_{label}"
+    assert ray_start_resources(groups["cpu"]["rayStartParams"]["resources"]) == {share: 1}
+    for name, template in [("head", spec["headGroupSpec"]["template"]), ("cpu", groups["cpu"]["template"])]:
+        mounts = {m["name"]: m for m in template["spec"]["containers"][0]["volumeMounts"]}
+        assert mounts["evidence"] == {"name": "evidence", "mountPath": root, "readOnly": True}, name
+        claim = next(v for v in template["spec"]["volumes"] if v["name"] == "evidence")["persistentVolumeClaim"]
+        assert claim == {"claimName": "quarry-evidence", "readOnly": True}, name
+    assert "resources" not in spec["headGroupSpec"]["rayStartParams"]
+    assert all(v["name"] != "evidence" for v in groups["gpu"]["template"]["spec"]["volumes"])
     assert "resources" not in groups["gpu"]["rayStartParams"]
     pv = one("PersistentVolume")["spec"]
     assert pv["accessModes"] == ["ReadOnlyMany"] and pv["nfs"]["readOnly"] is True and "ro" in pv["mountOptions"]
