@@ -15,6 +15,7 @@ command -v mcopy >/dev/null || need_apt+=(mtools)
 command -v mkfs.exfat >/dev/null || need_apt+=(exfatprogs)
 # The carving benchmark's peers (bench/carving.py): PhotoRec comes in the testdisk package.
 command -v foremost >/dev/null || need_apt+=(foremost)
+command -v shellcheck >/dev/null || need_apt+=(shellcheck)
 command -v scalpel >/dev/null || need_apt+=(scalpel)
 command -v photorec >/dev/null || need_apt+=(testdisk)
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -12,6 +12,7 @@ case "${1:-}" in
     fi
     # Token authentication: the token lives in ~/.ray/auth_token (copy it to every node of a lab).
     [ -s "$HOME/.ray/auth_token" ] || RAY_AUTH_MODE=token "$VENV/bin/ray" get-auth-token --generate >/dev/null
+    chmod 600 "$HOME/.ray/auth_token"  # Ray writes it readable by everyone
     RAY_AUTH_MODE=token RAY_USAGE_STATS_ENABLED=0 nohup "$VENV/bin/ray" start --head --block --port "$port" \
       --node-ip-address 127.0.0.1 --include-dashboard=false --disable-usage-stats \
       >"$QUARRY_HOME/ray.log" 2>&1 &
