@@ -42,7 +42,7 @@ PREFIX = "log/"
 FORMAT = 1
 GENESIS = "0" * 64  # the `prev` of entry 0: no entry comes before it
 FIELDS = frozenset("action actor case details format hash id outcome prev reason role seq target time".split())
-ROLES = ("operator", "examiner", "admin", "system")
+ROLES = ("operator", "examiner", "admin", "system", "anonymous")
 OUTCOMES = ("allowed", "denied", "failed")
 MODES = (GOVERNANCE, COMPLIANCE)
 # A lab keeps custody records for years, and nobody, the MinIO root included, should be able to

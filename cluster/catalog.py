@@ -17,12 +17,17 @@ def is_known_good(row: dict[str, Any]) -> bool:
     return row.get("known") == "good"
 
 
-def find_by_sha256(store: ObjectStore, sha256: str, case: str | None = None) -> Iterator[dict[str, Any]]:
+def find_by_sha256(
+    store: ObjectStore, sha256: str, case: str | None = None, within: tuple[str, ...] | None = None
+) -> Iterator[dict[str, Any]]:
     """Every job, image and offset that holds content with this SHA-256 (known-good too), in
-    one case or in all, through the query engine's digest filters."""
+    one case, in the cases `within` (a user's), or in all, through the digest filters."""
     from cluster.query_engine import catalog_for
 
-    query = Query(cases=(case,) if case else None, digest=parse_digest(sha256), known=KNOWN, limit=0)
+    cases = (case,) if case else within
+    if cases == ():
+        return
+    query = Query(cases=cases, digest=parse_digest(sha256), known=KNOWN, limit=0)
     yield from catalog_for(store.config).rows(query)
 
 

@@ -9,8 +9,11 @@ Artifact bytes are streamed through cluster/retrieval.py, which holds the last c
 until the content is verified: on a mismatch the connection is cut short of the promised
 Content-Length, so a client never receives a complete, wrong file.
 
-There is no authentication yet (the security issue brings tokens and per-case roles): the
-server binds the loopback address by default and must not be exposed beyond the host.
+Every endpoint but /v1/health asks for a bearer token (issued by `quarry admin user add`)
+and answers only within the user's role and assigned cases (cluster/auth.py): an examiner
+reads the artifacts of their cases, an operator submits, follows and cancels jobs in theirs,
+an admin lists users. Every request, allowed or denied, is entered in the audit log
+(cluster/audit.py) with who, what and (for revealing sensitive features) why.
 """
 
 from __future__ import annotations
@@ -23,13 +26,15 @@ import threading
 import time
 import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, quote, unquote, urlencode, urlsplit
 
 import duckdb
 
+from cluster.audit import AuditLog
+from cluster.auth import User, Users
 from cluster.provenance import Provenance, parse_sha256
 from cluster.query import MAX_PAGE, NAME, QueryError, parse_query
 from cluster.query_engine import catalog_for
@@ -43,7 +48,12 @@ FLUSH_BYTES = 64 << 10  # a streamed JSON document is sent in pieces of about th
 # Parameters whose values never reach the log: a feature value can be a card number or a key.
 SECRET_PARAMS = frozenset({"value"})
 SECRET_WORDS = ("token", "secret", "password", "key")
-ENDPOINTS = "/v1/artifacts, /v1/features, /v1/artifacts/SHA256/provenance, /v1/artifacts/SHA256/content, /v1/health"
+ENDPOINTS = (
+    "/v1/artifacts, /v1/features, /v1/artifacts/SHA256/provenance, /v1/artifacts/SHA256/content, /v1/jobs, "
+    "POST /v1/jobs, POST /v1/jobs/JOB/cancel, /v1/admin/users, /v1/health"
+)
+MAX_BODY = 64 << 10  # bytes of a POST body (a job submission)
+MIN_REASON = 4  # characters of a stated reason for revealing sensitive features
 JSON_TYPE = "application/json; charset=utf-8"
 _log_lock = threading.Lock()
 
@@ -120,9 +130,12 @@ class ApiServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, config: StoreConfig, host: str, port: int) -> None:
+    def __init__(self, config: StoreConfig, host: str, port: int, settings: Any = None) -> None:
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.settings = settings  # cluster settings, for submitting jobs (None: submission refused)
         self.store = ObjectStore(config)
+        self.users = Users(self.store)
+        self.audit = AuditLog(self.store)
         self.catalog = catalog_for(config)
         self.slots = threading.BoundedSemaphore(QUERY_SLOTS)
         super().__init__((host, port), Handler)
@@ -139,10 +152,24 @@ class Handler(BaseHTTPRequestHandler):
     # -- dispatch ------------------------------------------------------------------------
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        self.handle_request()
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.handle_request()
+
+    def handle_request(self) -> None:
         started = time.monotonic()
         self.outcome = Outcome()
         self.streaming = False
-        if self.headers.get("Content-Length", "0").strip() not in ("", "0") or "Transfer-Encoding" in self.headers:
+        self.user: User | None = None
+        self.action = "api.request"
+        self.case: str | None = None
+        self.target: str | None = None
+        self.reason: str | None = None
+        self.granted = False
+        if self.command == "GET" and (
+            self.headers.get("Content-Length", "0").strip() not in ("", "0") or "Transfer-Encoding" in self.headers
+        ):
             self.close_connection = True  # a body this server never reads must not be taken for a request
         try:
             self.route()
@@ -160,15 +187,18 @@ class Handler(BaseHTTPRequestHandler):
             self.fail(500, f"internal error ({type(exc).__name__}); see the server's log")
         finally:
             self.log_outcome(started)
+            self.record()
 
     def refuse_method(self) -> None:
         started = time.monotonic()
         self.outcome = Outcome()
         self.close_connection = True
-        self.send_json(405, {"error": f"{self.command}: the API answers GET only (docs/api.md)"}, {"Allow": "GET"})
+        self.send_json(
+            405, {"error": f"{self.command}: the API answers GET and POST (docs/api.md)"}, {"Allow": "GET, POST"}
+        )
         self.log_outcome(started)
 
-    do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = refuse_method  # noqa: N815
+    do_HEAD = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = refuse_method  # noqa: N815
 
     def route(self) -> None:
         url = urlsplit(self.path)
@@ -177,25 +207,104 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             raise ApiError(400, f"more than {MAX_FIELDS} query parameters") from None
         path = unquote(url.path)
-        if path == "/v1/health":
+        if path == "/v1/health" and self.command == "GET":
+            self.action = ""  # not an access to anything: not audited
             self.send_json(200, {"ok": True})
+            return
+        self.authenticate()
+        if self.command == "POST":
+            if path == "/v1/jobs":
+                self.submit_job()
+            elif path.startswith("/v1/jobs/") and path.endswith("/cancel") and path.count("/") == 4:
+                self.cancel_job(path.split("/")[3])
+            else:
+                raise ApiError(404, f"no endpoint POST {quote(path, safe='/')}; endpoints: {ENDPOINTS}")
         elif path == "/v1/artifacts":
             self.page(params, features=False)
         elif path == "/v1/features":
             self.page(params, features=True)
         elif path.startswith("/v1/artifacts/") and path.count("/") == 4 and path.endswith(("/provenance", "/content")):
             _, _, _, digest, what = path.split("/")
+            self.action = "artifact.provenance" if what == "provenance" else "artifact.download"
             sha256 = parse_sha256(digest)
-            case = _scope(params)
-            (self.provenance if what == "provenance" else self.content)(sha256, case)
+            self.target = sha256
+            cases = self.scope(_scope(params))
+            (self.provenance if what == "provenance" else self.content)(sha256, cases)
+        elif path == "/v1/jobs":
+            self.list_jobs()
+        elif path == "/v1/admin/users":
+            self.list_users()
         else:
             raise ApiError(404, f"no endpoint {quote(path, safe='/')}; endpoints: {ENDPOINTS}")
+
+    # -- who may do what -----------------------------------------------------------------
+
+    def authenticate(self) -> None:
+        """The request's user from its bearer token; 401 without a valid one."""
+        header = self.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        user = self.server.users.authenticate(token.strip()) if scheme.lower() == "bearer" else None
+        if user is None:
+            self.action = "auth.refused"
+            why = "no bearer token" if not header else "the token is unknown, replaced or disabled"
+            raise ApiError(401, f"authentication required: {why} (Authorization: Bearer TOKEN)")
+        self.user = user
+
+    def need(self, role: str, action: str) -> User:
+        """The user, who must hold `role` for `action`; 403 (audited as denied) otherwise."""
+        self.action = action
+        assert self.user is not None
+        if self.user.role != role:
+            raise ApiError(403, f"{action}: not allowed to the {self.user.role} role")
+        return self.user
+
+    def scope(self, case: str | None) -> tuple[str, ...]:
+        """The cases a request may read: the one it names, which must be assigned to the user,
+        or all of the user's cases."""
+        user = self.need("examiner", self.action)
+        if case is not None:
+            self.case = case
+            if case not in user.cases:
+                raise ApiError(403, f"case {case!r} is not assigned to you")
+            return (case,)
+        return user.cases
+
+    def record(self) -> None:
+        """A refused or failed request's entry in the audit log (an allowed one was entered
+        before it was served; secrets and feature values never enter it)."""
+        if not self.action or self.granted:
+            return
+        status = self.outcome.status or 0
+        outcome = "allowed" if 200 <= status < 400 else "denied" if status in (401, 403, 404) else "failed"
+        user = self.user
+        try:
+            self.server.audit.append(
+                actor=user.name if user else "anonymous",
+                role=user.role if user else "anonymous",
+                action=self.action,
+                outcome=outcome,
+                case=self.case,
+                target=self.target,
+                reason=self.reason,
+                details={
+                    "request": f"{self.command} {loggable(self.path)}"[:2000],
+                    "status": status,
+                    "client": self.client_address[0],
+                    **({"rows": self.outcome.rows} if self.outcome.rows is not None else {}),
+                    **({"bytes": self.outcome.sent} if self.outcome.sent is not None else {}),
+                },
+            )
+        except Exception as exc:  # the response has gone; the failure to record it must be seen
+            log_line(f"AUDIT LOG WRITE FAILED for {self.command} {loggable(self.path)}: {type(exc).__name__}: {exc}")
 
     # -- endpoints -----------------------------------------------------------------------
 
     def page(self, params: dict[str, list[str]], features: bool) -> None:
-        """A page of artifacts or of feature hits, parsed exactly as `quarry find` parses."""
+        """A page of artifacts or of feature hits, parsed exactly as `quarry find` parses,
+        confined to the user's cases."""
+        self.action = "feature.query" if features else "artifact.query"
         reveal = _flag("reveal", params.pop("reveal", None)) if features else False
+        reasons = params.pop("reason", None) or []
         if features and "feature" not in params:
             raise QueryError(f"feature: name the kind of feature hits (feature=KIND), one of {', '.join(KINDS)}")
         if not features and ("feature" in params or "value" in params):
@@ -206,25 +315,41 @@ class Handler(BaseHTTPRequestHandler):
         query = parse_query(params, KINDS)
         if query.limit == 0:
             raise QueryError(f"limit 0: the API serves pages; give 1 to {MAX_PAGE} and page with offset")
+        if reveal:
+            self.action = "feature.reveal"
+            self.reason = reasons[0].strip() if len(reasons) == 1 else ""
+            if len(self.reason) < MIN_REASON:
+                raise QueryError("reveal=1: state why in reason=... (it is entered in the audit log)")
+        user = self.need("examiner", self.action)
+        if query.cases is None:
+            query = replace(query, cases=user.cases)
+        else:
+            self.case = query.cases[0] if len(query.cases) == 1 else None
+            refused = [c for c in query.cases if c not in user.cases]
+            if refused:
+                raise ApiError(403, f"case {refused[0]!r} is not assigned to you")
+        if not query.cases:
+            self.send_json(200, {"total": 0, "offset": query.offset, "limit": query.limit, "rows": []})
+            return
         with self.server.slots:
             page = self.server.catalog.page(query)
         rows = page.rows if reveal or not features else [redact_row(r) for r in page.rows]
         self.outcome.rows = len(rows)
         self.send_json(200, {"total": page.total, "offset": query.offset, "limit": query.limit, "rows": rows})
 
-    def _known(self, sha256: str, case: str | None) -> tuple[Provenance, dict[str, Any]]:
-        prov = Provenance(self.server.store, sha256, case)
+    def _known(self, sha256: str, cases: tuple[str, ...]) -> tuple[Provenance, dict[str, Any]]:
+        prov = Provenance(self.server.store, sha256, self.case, within=cases)
         with self.server.slots:
-            first = prov.first()
+            first = prov.first() if cases else None
         if first is None:
-            scope = f" in case {case!r}" if case else ""
-            raise ApiError(404, f"no artifact with sha256 {sha256}{scope}")
+            scope = f"case {self.case!r}" if self.case else "your cases"
+            raise ApiError(404, f"no artifact with sha256 {sha256} in {scope}")
         return prov, first
 
-    def provenance(self, sha256: str, case: str | None) -> None:
+    def provenance(self, sha256: str, cases: tuple[str, ...]) -> None:
         """`quarry get --json`'s document without the file: streamed place by place (a digest
         can lie in any number of places), in chunked encoding, so a cut is visible."""
-        prov, _ = self._known(sha256, case)
+        prov, _ = self._known(sha256, cases)
         self.start(200, JSON_TYPE, {"Transfer-Encoding": "chunked"})
         pending = [json.dumps({"sha256": prov.sha256, "case": prov.case})[:-1] + ', "places": [']
         size, count = len(pending[0]), 0
@@ -241,10 +366,10 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
         self.outcome.rows = count
 
-    def content(self, sha256: str, case: str | None) -> None:
+    def content(self, sha256: str, cases: tuple[str, ...]) -> None:
         """The artifact's bytes, verified as they stream; cut before the last chunk when they
         are not the content recorded."""
-        _, first = self._known(sha256, case)
+        _, first = self._known(sha256, cases)
         try:
             read = VerifiedRead(self.server.store, sha256, first)
         except GetFailed as exc:
@@ -270,10 +395,137 @@ class Handler(BaseHTTPRequestHandler):
         finally:
             chunks.close()
 
+    def body(self) -> dict[str, Any]:
+        """A POST's JSON object body, bounded."""
+        try:
+            length = int(self.headers.get("Content-Length", ""))
+        except ValueError:
+            self.close_connection = True
+            raise ApiError(411, "a POST needs a Content-Length") from None
+        if length > MAX_BODY or length < 0:
+            self.close_connection = True
+            raise ApiError(413, f"request body of {length} bytes; at most {MAX_BODY}")
+        try:
+            doc = json.loads(self.rfile.read(length) or b"{}")
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ApiError(400, f"request body is not JSON: {exc}") from None
+        if not isinstance(doc, dict):
+            raise ApiError(400, "request body must be a JSON object")
+        return doc
+
+    def operator_case(self, case: Any, action: str) -> str:
+        user = self.need("operator", action)
+        if not isinstance(case, str) or not NAME.fullmatch(case):
+            raise ApiError(400, f"case {case!r}: letters, digits and . _ @ + = - only")
+        self.case = case
+        if case not in user.cases:
+            raise ApiError(403, f"case {case!r} is not assigned to you")
+        return case
+
+    def submit_job(self) -> None:
+        """POST /v1/jobs {"case", "images": [...], "profile"?, "priority"?, "expect"?}: a job
+        on images the server's cluster sees, in one of the operator's cases."""
+        self.action = "job.submit"
+        doc = self.body()
+        case = self.operator_case(doc.get("case"), "job.submit")
+        from cluster import api
+        from cluster.profiles import DEFAULT_PROFILE, load_profile
+
+        unknown = sorted(set(doc) - {"case", "images", "profile", "priority", "expect"})
+        if unknown:
+            raise ApiError(400, f"unknown field {unknown[0]!r}: give case, images, profile, priority, expect")
+        images = doc.get("images")
+        if not isinstance(images, list) or not images or not all(isinstance(i, str) for i in images):
+            raise ApiError(400, "images: a non-empty list of image paths")
+        if self.server.settings is None:
+            raise ApiError(503, "this server was started without cluster settings; it cannot submit jobs")
+        profile = load_profile(str(doc.get("profile") or DEFAULT_PROFILE))
+        priority = doc.get("priority", profile.priority)
+        if not isinstance(priority, int):
+            raise ApiError(400, f"priority {priority!r}: an integer")
+        expect = doc.get("expect") or []
+        job = api.prepare(
+            self.server.settings,
+            case,
+            images,
+            profile.hash_plan(),
+            expect=expect,
+            carve=profile.carve,
+            yara_raw=profile.yara_raw,
+            yara_timeout=profile.yara_timeout,
+            priority=priority,
+            task_timeout=profile.task_timeout,
+            profile=profile.name,
+        )
+        self.target = job.id
+        self.grant()  # recorded before the job exists: nothing runs unrecorded
+        api.launch(self.server.settings, job)
+        self.send_json(201, {"job": job.id, "case": case, "images": len(job.images), "bytes": job.bytes_total})
+
+    def cancel_job(self, job_id: str) -> None:
+        from cluster import api
+        from cluster.jobs import Journal
+
+        self.action, self.target = "job.cancel", job_id
+        job = Journal(self.server.store).find(job_id)
+        self.operator_case(job.case, "job.cancel")
+        if self.server.settings is None:
+            raise ApiError(503, "this server was started without cluster settings; it cannot cancel jobs")
+        self.grant()
+        state = api.cancel(self.server.settings, job_id)
+        self.send_json(200, {"job": job_id, "state": state})
+
+    def list_jobs(self) -> None:
+        """The jobs of the user's cases (operators and examiners), newest last."""
+        from cluster.jobs import Journal
+
+        self.action = "job.list"
+        user = self.user
+        assert user is not None
+        if user.role not in ("operator", "examiner"):
+            raise ApiError(403, f"job.list: not allowed to the {user.role} role")
+        jobs = [j for j in Journal(self.server.store).all() if j.case in user.cases]
+        rows = [
+            {"id": j.id, "case": j.case, "state": j.state, "priority": j.priority, "progress": round(j.progress, 4)}
+            for j in jobs
+        ]
+        self.outcome.rows = len(rows)
+        self.send_json(200, {"jobs": rows})
+
+    def list_users(self) -> None:
+        self.need("admin", "admin.user.list")
+        rows = [
+            {"name": u.name, "role": u.role, "cases": list(u.cases), "disabled": u.disabled}
+            for u in self.server.users.all()
+        ]
+        self.outcome.rows = len(rows)
+        self.send_json(200, {"users": rows})
+
+    def grant(self) -> None:
+        """Enter the allowed access in the audit log before anything is served: if the log
+        cannot be written, nothing is (503)."""
+        if self.granted or not self.action:
+            return
+        user = self.user
+        self.server.audit.append(
+            actor=user.name if user else "anonymous",
+            role=user.role if user else "anonymous",
+            action=self.action,
+            outcome="allowed",
+            case=self.case,
+            target=self.target,
+            reason=self.reason,
+            details={"request": f"{self.command} {loggable(self.path)}"[:2000], "client": self.client_address[0]},
+        )
+        self.granted = True
+
     # -- writing -------------------------------------------------------------------------
 
     def start(self, status: int, content_type: str, headers: dict[str, str] | None = None) -> None:
-        """The status line and headers; from here on an error can only cut the connection."""
+        """The status line and headers; from here on an error can only cut the connection.
+        An allowed access is in the audit log before its first byte leaves."""
+        if status < 400:
+            self.grant()
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Cache-Control", "no-store")  # evidence is not for caches

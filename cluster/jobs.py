@@ -35,6 +35,8 @@ class JobRecord:
     state: str = "queued"
     created: str = field(default_factory=_now)
     updated: str = field(default_factory=_now)
+    started: str | None = None  # when the manager first took it up
+    finished: str | None = None  # when it last ended (done, partial, failed or cancelled)
     bytes_total: int = 0
     bytes_done: int = 0
     segments_total: int = 0
@@ -102,6 +104,8 @@ class JobRecord:
             state="queued",
             created=now,
             updated=now,
+            started=None,
+            finished=None,
             bytes_done=0,
             segments_total=0,
             segments_done=0,

@@ -19,6 +19,7 @@ from typing import Any
 
 import ray
 
+from cluster.audit import AuditLog
 from cluster.config import Settings
 from cluster.digest_filter import write_digest_filter
 from cluster.job_run import Cancelled, JobRun, TaskSpec
@@ -51,6 +52,10 @@ HEAD = "node:__internal_head__"  # the resource Ray gives the head node alone
 PROGRESS_EVERY = 1.0  # seconds between progress writes to the journal
 
 
+def _utc_now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
 def slot_capacity(settings: Settings) -> int:
     """Tasks in flight across all jobs: the setting, or twice the cluster's CPUs (at least 4)."""
     if settings.max_in_flight > 0:
@@ -65,6 +70,7 @@ class JobManager:
         self.settings = settings
         self.store = ObjectStore(settings.store)
         self.journal = Journal(self.store)
+        self.audit = AuditLog(self.store)
         self.metrics = Metrics()
         self.metrics.serve(settings.metrics_port)
         self.progress = RunningJobs(self.metrics)
@@ -85,7 +91,7 @@ class JobManager:
         return {
             "pid": os.getpid(),
             "node": current_node(),
-            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "started": _utc_now(),
         }
 
     def _waiting(self) -> float:
@@ -170,7 +176,7 @@ class JobManager:
             with self.lock:
                 self.active.pop(job_id, None)
             if job is not None and job.state in UNFINISHED:
-                job.state = final
+                job.state, job.finished = final, _utc_now()
                 self.metrics.jobs.labels(final).inc()
                 try:
                     patiently(lambda: self.journal.save(job))
@@ -189,6 +195,8 @@ class JobManager:
         images = job.image_refs()
         unallocated = job.carve == "unallocated"
         job.state, job.error, job.failed_tasks = "running", None, []
+        job.started = job.started or _utc_now()
+        job.finished = None
         job.segments_done = job.bytes_done = 0
         job.image_bytes_done = [0] * len(images)
         planned = 0 if unallocated else sum(len(self._segments(img, i, None)) for i, img in enumerate(images))
@@ -335,6 +343,17 @@ class JobManager:
         for img in job.summary["images"]:
             self.metrics.intake.labels(img["verification"]["result"]).inc()
         self.store.put_json(RESULTS, summary_key(job.case, job.id), job.summary)
+        for i, img in enumerate(job.summary["images"]):
+            result = img["verification"]["result"]
+            self.audit.append(
+                actor=NAME,
+                role="system",
+                action="intake.verify",
+                outcome="failed" if result == "mismatch" else "allowed",
+                case=job.case,
+                target=job.id,
+                details={"image": i, "path": img["path"], "sha256": img["digests"]["sha256"], "result": result},
+            )
 
     def _count_found(self, node: str, counts: ArtifactCounts) -> None:
         for set_name, n in counts.known_bad.items():

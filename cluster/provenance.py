@@ -159,17 +159,25 @@ def job_provenance(store: ObjectStore, case: str, job_id: str) -> JobProvenance:
 class Provenance:
     """A digest's places, streamed, and the jobs they lie in, collected as they are met."""
 
-    def __init__(self, store: ObjectStore, sha256: str, case: str | None = None) -> None:
+    def __init__(
+        self, store: ObjectStore, sha256: str, case: str | None = None, within: tuple[str, ...] | None = None
+    ) -> None:
         self.store = store
         self.sha256 = parse_sha256(sha256)
         self.case = case
+        self.within = within  # the cases the asker may see (None: every case)
         self.jobs: dict[str, JobProvenance] = {}
+
+    def admits(self, row: dict[str, Any]) -> bool:
+        """Whether a row lies in the case asked and the cases the asker may see."""
+        case = row.get("case")
+        return (self.case is None or case == self.case) and (self.within is None or case in self.within)
 
     def first(self) -> dict[str, Any] | None:
         """One manifest row holding the digest (in the case asked), or None: whether it is known."""
-        rows = find_by_sha256(self.store, self.sha256, self.case)
+        rows = find_by_sha256(self.store, self.sha256, self.case, self.within)
         try:
-            return next((r for r in rows if self.case is None or r.get("case") == self.case), None)
+            return next((r for r in rows if self.admits(r)), None)
         finally:
             close = getattr(rows, "close", None)
             if close is not None:
@@ -178,8 +186,8 @@ class Provenance:
     def places(self) -> Iterator[dict[str, Any]]:
         """Every manifest row holding the digest (only the case asked, when one was), each as
         the catalog gives it; the row's job is recorded in `jobs` before the row is yielded."""
-        for row in find_by_sha256(self.store, self.sha256, self.case):
-            if self.case is not None and row.get("case") != self.case:
+        for row in find_by_sha256(self.store, self.sha256, self.case, self.within):
+            if not self.admits(row):
                 continue
             job_id = row["job"]
             job = self.jobs.get(job_id)

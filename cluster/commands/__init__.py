@@ -25,6 +25,7 @@ NAMES = (
     "serve",
     "verify",
     "audit",
+    "admin",
     "hashset",
     "rules",
     "carve",

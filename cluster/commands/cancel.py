@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import argparse
 
-from cluster import api
+from cluster import api, custody
 from cluster.config import load_settings
+from cluster.jobs import Journal
+from workers.store import ObjectStore
 
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
+    store = ObjectStore(settings.store)
     for job_id in args.jobs:
+        job = Journal(store).find(job_id)
+        custody.record(store, "job.cancel", case=job.case, target=job_id)
         state = api.cancel(settings, job_id)
         if state in ("cancelling", "cancelled"):
             print(f"job {job_id}: {state}; what it finished is kept (`quarry rerun {job_id}` goes on from there)")

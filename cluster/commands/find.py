@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
+from cluster import custody
 from cluster.config import load_settings
 from cluster.query import KNOWN_PARAMS, Query, parse_query
 from workers.features import KINDS, SENSITIVE, redact_row
@@ -122,9 +123,26 @@ def run(args: argparse.Namespace) -> int:
     from cluster.query_engine import Catalog
 
     query = parse_query(query_params(args), KINDS)
+    if args.reveal and len((args.reason or "").strip()) < 4:
+        raise ValueError("--reveal: state why with --reason TEXT (it is entered in the audit log)")
     catalog = Catalog(settings.store)
     fmt = "json" if args.json else args.format
     reveal = args.reveal or not query.over_features
+    action = (
+        "feature.reveal"
+        if args.reveal and query.over_features
+        else "feature.query"
+        if query.over_features
+        else "artifact.query"
+    )
+    custody.record(
+        ObjectStore(settings.store),
+        action,
+        case=query.cases[0] if query.cases and len(query.cases) == 1 else None,
+        reason=args.reason if args.reveal else None,
+        cases=list(query.cases) if query.cases is not None else "all",
+        export=query.limit == 0,
+    )
 
     def shown(rows: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
         return rows if reveal else (redact_row(r) for r in rows)
@@ -198,6 +216,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     out.add_argument("--page", type=int, help="page number (1 = first), with --limit")
     out.add_argument(
         "--reveal", action="store_true", help="with --feature: show card numbers, seed phrases and keys whole"
+    )
+    out.add_argument(
+        "--reason", help="why sensitive values are revealed (required with --reveal; entered in the audit log)"
     )
     q.add_argument("--min-ssdeep", type=int, default=1, help="with --similar-to: lowest ssdeep score (default 1)")
     q.add_argument("--max-tlsh", type=int, default=100, help="with --similar-to: largest TLSH distance (default 100)")

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from cluster import custody
 from cluster.config import load_settings
 from cluster.provenance import JobProvenance, Provenance, parse_sha256, split_step_version
 from cluster.retrieval import EXIT_NOT_FOUND, GetFailed, VerifiedRead
@@ -223,6 +224,7 @@ def run(args: argparse.Namespace) -> int:
         if first is None:
             scope = f" in case {args.case!r}" if args.case else ""
             raise GetFailed(f"no artifact with sha256 {sha256}{scope}; nothing written", EXIT_NOT_FOUND)
+        custody.record(prov.store, "artifact.download", case=args.case, target=sha256, to=str(dest))
         fetched = fetch_verified(prov.store, sha256, dest, first, args.force)
     except GetFailed as exc:
         print(f"quarry: error: {exc}", file=sys.stderr)

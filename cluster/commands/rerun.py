@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from cluster import api
+from cluster import api, custody
 from cluster.commands.submit import follow
 from cluster.config import load_settings
 from cluster.jobs import Journal
@@ -13,6 +13,9 @@ from workers.store import ObjectStore
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
+    store = ObjectStore(settings.store)
+    job = Journal(store).find(args.job)
+    custody.record(store, "job.rerun", case=job.case, target=job.id, whole=args.whole)
     job_id = api.rerun(settings, args.job, whole=args.whole)
     if args.whole:
         print(f"job {job_id} repeats job {args.job} from the start")

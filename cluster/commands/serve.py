@@ -1,7 +1,8 @@
 """`quarry serve`: the examiners' HTTP API on this host (cluster/http_api.py, docs/api.md).
 
-It has no authentication until the security issue brings tokens and per-case roles, so it
-listens on the loopback address unless told otherwise, and says so when told otherwise.
+Every request needs a user's bearer token (`quarry admin user add`). It speaks plain HTTP, so
+it listens on the loopback address unless told otherwise, and warns when told otherwise: put
+a TLS reverse proxy in front of it before the network sees tokens.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from cluster.http_api import ApiServer
 
     try:
-        server = ApiServer(settings.store, args.host, args.port)
+        server = ApiServer(settings.store, args.host, args.port, settings)
     except OSError as exc:
         raise ValueError(f"--host {args.host} --port {args.port}: cannot listen: {exc.strerror or exc}") from None
     host, port = server.server_address[:2]
@@ -45,8 +46,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"quarry serve: listening on http://{shown}:{port}/v1/ (MinIO {settings.store.endpoint})", file=sys.stderr)
     if not is_loopback(args.host):
         print(
-            f"quarry serve: WARNING: {args.host} is not a loopback address and the API has no authentication "
-            "yet: anyone who reaches this port can read every case",
+            f"quarry serve: WARNING: {args.host} is not a loopback address and this server speaks plain HTTP: "
+            "bearer tokens cross the network in the clear; put it behind a TLS reverse proxy",
             file=sys.stderr,
         )
     sys.stderr.flush()
@@ -64,7 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser(
         "serve",
         help="serve the examiners' HTTP API (JSON queries, provenance, verified downloads)",
-        description="No authentication yet: keep it on the loopback address (docs/api.md).",
+        description="Bearer tokens from `quarry admin user add`; plain HTTP: keep it on loopback or behind TLS.",
     )
     s.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
     s.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: any free port)")

@@ -6,13 +6,14 @@ import argparse
 import sys
 from typing import Any
 
-from cluster import api
+from cluster import api, custody
 from cluster.batch import group_jobs, read_manifest
 from cluster.commands.common import counts_line, parse_size
 from cluster.config import Settings, load_settings
 from cluster.jobs import JobRecord
 from cluster.profiles import CARVE_SCOPES, DEFAULT_PROFILE, Profile, list_profiles, load_profile
 from workers.hashing import DIGESTS, HashPlan
+from workers.store import ObjectStore
 
 
 def digest_names(text: str) -> list[str]:
@@ -192,7 +193,10 @@ def follow(settings: Settings, job: JobRecord) -> int:
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     jobs = prepare_jobs(settings, args)
+    store = ObjectStore(settings.store)
     for job in jobs:
+        images = [img["path"] for img in job.images]
+        custody.record(store, "job.submit", case=job.case, target=job.id, images=images, profile=job.profile or "")
         api.launch(settings, job)
         print(
             f"job {job.id} submitted for case {job.case} ({len(job.images)} image(s), {job.bytes_total} bytes, "

@@ -112,7 +112,9 @@ def test_find_redacts_sensitive_values_unless_revealed(job, minio, ray_cluster, 
     assert main(["find", "--feature", "ccn", "--case", "case-features"]) == 0
     out, err = capsys.readouterr()
     assert "411111******1111" in out and CARD not in out and "--reveal" in err
-    assert main(["find", "--feature", "ccn", "--case", "case-features", "--reveal"]) == 0
+    assert (
+        main(["find", "--feature", "ccn", "--case", "case-features", "--reveal", "--reason", "test of the reveal"]) == 0
+    )
     assert CARD in capsys.readouterr().out
     assert main(["find", "--feature", "bitcoin", GENESIS, "--case", "case-features"]) == 0
     assert capsys.readouterr().out.count(GENESIS) == 2

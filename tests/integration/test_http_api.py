@@ -81,12 +81,22 @@ def jobs(settings, images) -> dict:
     return done
 
 
+AUTH: dict[str, str] = {}  # the bearer token `call` sends: an examiner of api-a and api-b
+
+
 @pytest.fixture(scope="module")
 def server(minio, tmp_path_factory):
-    """`quarry serve` on a free loopback port, its log in a file; the base URL and the log."""
+    """`quarry serve` on a free loopback port, its log in a file; the base URL and the log.
+    Requests carry the token of an examiner assigned both of this module's cases."""
     home = tmp_path_factory.mktemp("api-home")
     log = home / "serve.log"
     port = free_port()
+    added = quarry(
+        ["admin", "user", "add", "api-examiner", "--role", "examiner", "--case", "api-a", "--case", "api-b"],
+        cli_env(minio.config, home),
+    )
+    assert added.returncode == 0, added.stderr
+    AUTH["token"] = added.stdout.rsplit(": ", 1)[1].strip()
     with log.open("w") as err:
         proc = subprocess.Popen(
             [sys.executable, "-m", "cluster.cli", "serve", "--port", str(port)],
@@ -108,8 +118,9 @@ def server(minio, tmp_path_factory):
 def call(base: str, path: str, params: dict | None = None) -> tuple[int, dict, bytes]:
     """GET path?params: the status, the headers and the whole body."""
     url = base + path + ("?" + urllib.parse.urlencode(params, doseq=True) if params else "")
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {AUTH.get('token', '')}"})
     try:
-        with urllib.request.urlopen(url, timeout=120) as resp:
+        with urllib.request.urlopen(request, timeout=120) as resp:
             return resp.status, dict(resp.headers), resp.read()
     except urllib.error.HTTPError as exc:
         return exc.code, dict(exc.headers), exc.read()
@@ -130,6 +141,8 @@ def find_json(env: dict, params: dict) -> list[dict]:
             args.append("--all-cases")
         elif name == "reveal":
             args.append("--reveal")
+        elif name == "reason":
+            args += ["--reason", value]
         elif name == "feature":
             args += ["--feature", value, *([params["value"]] if "value" in params else [])]
         elif name != "value":
@@ -192,16 +205,19 @@ def test_feature_hits_are_redacted_unless_revealed_as_quarry_find_does(server, e
     assert (hit["job"], hit["image_path"], hit["offset"], hit["kind"]) == (two, b, CARD_AT, "ccn")
     assert hit["value"] == "411111******1111" and hit["context"] == "[redacted]"
     assert doc["rows"] == find_json(env, params)
-    shown = page(base, "/v1/features", {**params, "reveal": "1"})
+    status, _, body = call(base, "/v1/features", {**params, "reveal": "1"})
+    assert status == 400 and "state why in reason=" in json.loads(body)["error"]
+    why = {"reveal": "1", "reason": "warrant 17/2026, card fraud"}
+    shown = page(base, "/v1/features", {**params, **why})
     assert shown["rows"][0]["value"] == CARD and CARD in shown["rows"][0]["context"]
-    assert shown["rows"] == find_json(env, {**params, "reveal": "1"})
+    assert shown["rows"] == find_json(env, {**params, **why})
 
     params = {"all_cases": "1", "feature": "email", "value": MAIL}
     doc = page(base, "/v1/features", params)
     assert [(r["case"], r["image_path"], r["offset"], r["value"]) for r in doc["rows"]] == [("api-b", b, MAIL_AT, MAIL)]
     assert doc["rows"] == find_json(env, params)
     log = server["log"].read_text()
-    assert "GET /v1/features?case=api-b&feature=ccn&reveal=1 200 rows=1 " in log
+    assert "GET /v1/features?case=api-b&feature=ccn&reveal=1&reason=warrant+17/2026,+card+fraud 200 rows=1 " in log
     assert "GET /v1/features?all_cases=1&feature=email&value=[redacted] 200 rows=1 " in log
     assert MAIL not in log and CARD not in log
 
@@ -260,15 +276,15 @@ def test_feature_requests_that_cannot_be_answered_are_400s(server):
         assert status == 400 and json.loads(body)["error"].startswith(message), body
 
 
-def test_an_unknown_case_is_an_empty_page_and_an_unknown_path_a_404(server, jobs, images):
+def test_a_case_not_assigned_is_a_403_and_an_unknown_path_a_404(server, jobs, images):
     base = server["base"]
-    assert page(base, "/v1/artifacts", {"case": "api-no-such-case"}) == {
-        "total": 0,
-        "offset": 0,
-        "limit": 50,
-        "rows": [],
-    }
-    assert page(base, "/v1/features", {"case": "api-no-such-case", "feature": "email"})["total"] == 0
+    for path, params in [
+        ("/v1/artifacts", {"case": "api-no-such-case"}),
+        ("/v1/features", {"case": "api-no-such-case", "feature": "email"}),
+        ("/v1/artifacts", {"case": "api-a,api-no-such-case"}),
+    ]:
+        status, _, body = call(base, path, params)
+        assert status == 403 and json.loads(body)["error"] == "case 'api-no-such-case' is not assigned to you"
     status, _, body = call(base, "/v1/nothing-here")
     assert status == 404 and json.loads(body)["error"].startswith("no endpoint /v1/nothing-here; endpoints: ")
     sha = images["item"]["sha256"]
@@ -276,10 +292,11 @@ def test_an_unknown_case_is_an_empty_page_and_an_unknown_path_a_404(server, jobs
     for path, params in [
         (f"/v1/artifacts/{unknown}/provenance", None),
         (f"/v1/artifacts/{unknown}/content", None),
-        (f"/v1/artifacts/{sha}/content", {"case": "api-no-such-case"}),
     ]:
         status, _, body = call(base, path, params)
         assert status == 404 and json.loads(body)["error"].startswith("no artifact with sha256 "), body
+    status, _, body = call(base, f"/v1/artifacts/{sha}/content", {"case": "api-no-such-case"})
+    assert status == 403, body
     status, _, body = call(base, "/v1/artifacts/xyz/content")
     assert status == 400 and json.loads(body)["error"].startswith("sha256 'xyz': expected 64 hexadecimal digits")
 
@@ -301,7 +318,7 @@ def read_all(base: str, path: str) -> tuple[int, int, bytes, bool]:
     url = urllib.parse.urlsplit(base)
     conn = http.client.HTTPConnection(url.hostname, url.port, timeout=120)
     try:
-        conn.request("GET", path)
+        conn.request("GET", path, headers={"Authorization": f"Bearer {AUTH['token']}"})
         resp = conn.getresponse()
         length = int(resp.headers.get("Content-Length") or -1)
         try:
@@ -378,7 +395,7 @@ def test_one_connection_carries_many_requests_and_many_connections_run_at_once(s
             "/v1/artifacts?case=api-a&min_size=lots",
             "/v1/health",
         ]:
-            conn.request("GET", path)
+            conn.request("GET", path, headers={"Authorization": f"Bearer {AUTH['token']}"})
             resp = conn.getresponse()
             answers.append((resp.status, resp.read()))
     finally:
@@ -411,9 +428,11 @@ def test_a_store_that_is_down_is_a_503_naming_it(tmp_path: Path):
         )
     try:
         wait_http(f"http://127.0.0.1:{port}/v1/health", timeout=60)
+        AUTH.setdefault("token", "qry_" + "x" * 43)  # well formed: only the store can tell
         status, _, body = call(f"http://127.0.0.1:{port}", "/v1/artifacts", {"case": "api-a"})
-        assert status == 503, body
-        assert json.loads(body)["error"].startswith(f"store unavailable: MinIO at 127.0.0.1:{dead}: cannot list ")
+        assert status == 503, body  # the token cannot even be checked
+        error = json.loads(body)["error"]
+        assert error.startswith("store unavailable: ") and f"127.0.0.1:{dead}" in error, error
     finally:
         stop(proc)
     assert "GET /v1/artifacts?case=api-a 503 " in log.read_text()

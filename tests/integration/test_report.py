@@ -128,7 +128,7 @@ def job(settings, sets, images, tmp_path_factory):
 @pytest.fixture(scope="module")
 def report(job, env, tmp_path_factory) -> tuple[Path, str]:
     out = tmp_path_factory.mktemp("report") / "out"
-    r = quarry(["report", job.id, "--out", str(out)], env)
+    r = quarry(["report", job.id, "--out", str(out), "--reveal", "--reason", "examiner's working copy"], env)
     assert r.returncode == 0, r.stderr
     return out, r.stdout
 
@@ -380,9 +380,11 @@ def test_feature_files_hold_the_planted_values_at_their_offsets(report, images):
     assert "# Feature-Recorder: email" in header and f"# Filename: {images['paths'][1]}" in header
 
 
-def test_redact_writes_sensitive_kinds_redacted(job, env, images, tmp_path):
+def test_sensitive_kinds_are_redacted_unless_revealed_with_a_reason(job, env, images, tmp_path):
+    refused = quarry(["report", job.id, "--out", str(tmp_path / "no-reason"), "--reveal"], env)
+    assert refused.returncode == 2 and "--reason" in refused.stderr
     out = tmp_path / "redacted"
-    r = quarry(["report", job.id, "--out", str(out), "--redact"], env)
+    r = quarry(["report", job.id, "--out", str(out)], env)
     assert r.returncode == 0, r.stderr
     folder = out / "features" / "img0001"
     cards = [i["value"] for i in images["features_key"]["items"] if i["kind"] == "ccn"]
