@@ -459,7 +459,10 @@ class Handler(BaseHTTPRequestHandler):
         )
         self.target = job.id
         self.grant()  # recorded before the job exists: nothing runs unrecorded
-        api.launch(self.server.settings, job)
+        try:
+            api.launch(self.server.settings, job)
+        except ConnectionError as exc:
+            raise ApiError(503, f"the Ray cluster cannot be reached: {exc}") from None
         self.send_json(201, {"job": job.id, "case": case, "images": len(job.images), "bytes": job.bytes_total})
 
     def cancel_job(self, job_id: str) -> None:

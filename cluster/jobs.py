@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -16,6 +17,7 @@ from workers.store import JOURNAL, ObjectStore
 TERMINAL = ("done", "partial", "failed", "cancelled")
 UNFINISHED = ("queued", "running", "cancelling")
 DEFAULT_TASK_TIMEOUT = 1800
+JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # what a job id may look like (new_job_id's are stricter)
 
 
 def new_job_id() -> str:
@@ -155,8 +157,8 @@ class Journal:
 
     def find(self, job_id: str) -> JobRecord:
         """A job an operator named: ValueError naming it when there is no such job."""
-        if not job_id or "/" in job_id or not self.store.exists(JOURNAL, record_key(job_id)):
-            raise ValueError(f"no job {job_id!r} (see `quarry jobs`)")
+        if not JOB_ID.fullmatch(job_id) or not self.store.exists(JOURNAL, record_key(job_id)):
+            raise ValueError(f"no job {job_id[:80]!r} (see `quarry jobs`)")
         return self.load(job_id)
 
     def all(self) -> list[JobRecord]:
