@@ -32,6 +32,7 @@ from cluster.planning import plan_segments
 from cluster.results import manifest_key, summary_key, write_features, write_manifest, write_yara
 from cluster.running_jobs import RunningJobs
 from cluster.scheduler import Slots
+from cluster.seals import seal
 from cluster.summary import job_summary
 from workers import carving, files, hashing
 from workers.artifacts import ArtifactCounts
@@ -340,6 +341,7 @@ class JobManager:
         job.summary = job_summary(job, digests, results, listings, found_files, rows, seconds)
         job.summary["yara"] = {**yara, "raw": job.yara_raw, "timeout": job.yara_timeout}
         job.summary["features"] = features
+        job.summary["seals"] = seal(self.store, job.case, job.id)
         for img in job.summary["images"]:
             self.metrics.intake.labels(img["verification"]["result"]).inc()
         self.store.put_json(RESULTS, summary_key(job.case, job.id), job.summary)

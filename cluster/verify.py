@@ -1,5 +1,6 @@
-"""`quarry verify`: re-hash a job's images (and, if asked, its stored artifacts) and
-report every difference from what the job recorded, down to the piecewise window."""
+"""`quarry verify`: re-hash a job's images (and, if asked, its stored artifacts), check the
+seals on its result tables, and report every difference from what the job recorded, down
+to the piecewise window."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pyarrow.parquet as pq
 
 from cluster.catalog import iter_manifest
 from cluster.jobs import Journal
+from cluster.seals import SealCheck, check_seals
 from workers.artifacts import IDENTITY, chunk_digests
 from workers.evidence import EvidenceError
 from workers.hashing import HashPlan, hash_stream
@@ -106,7 +108,9 @@ def verify_artifacts(store: ObjectStore, case: str, job_id: str, report: Artifac
             report.altered.append(row["sha256"])
 
 
-def verify_job(store: ObjectStore, job_id: str, artifacts: bool) -> tuple[list[ImageCheck], ArtifactReport | None]:
+def verify_job(
+    store: ObjectStore, job_id: str, artifacts: bool
+) -> tuple[list[ImageCheck], ArtifactReport | None, list[SealCheck]]:
     job = Journal(store).find(job_id)
     if job.summary is None:
         raise ValueError(f"job {job_id} has no results to verify (state {job.state})")
@@ -115,4 +119,4 @@ def verify_job(store: ObjectStore, job_id: str, artifacts: bool) -> tuple[list[I
     if artifacts:
         report = ArtifactReport()
         verify_artifacts(store, job.case, job.id, report)
-    return images, report
+    return images, report, check_seals(store, job.summary.get("seals", []))

@@ -29,6 +29,9 @@ HASHSETS = "quarry-hashsets"
 EVIDENCE = "quarry-evidence"
 RULES = "quarry-rules"
 BUCKETS = (ARTIFACTS, RESULTS, JOURNAL, HASHSETS, EVIDENCE, RULES)
+# Created with object lock (versioning comes with it): once an admin sets their retention
+# (`quarry audit lock`), nothing written there can be deleted or overwritten before it ends.
+LOCKED = (ARTIFACTS, RESULTS, EVIDENCE)
 PARQUET = "application/vnd.apache.parquet"
 # What a request to MinIO can raise when the server is down, unreachable or refuses.
 FAILURES = (S3Error, urllib3.exceptions.HTTPError, OSError)
@@ -114,7 +117,7 @@ class ObjectStore:
         try:
             for bucket in BUCKETS:
                 if not self.client.bucket_exists(bucket):
-                    self.client.make_bucket(bucket)
+                    self.client.make_bucket(bucket, object_lock=bucket in LOCKED)
         except FAILURES as exc:
             raise self._fail("checking buckets", exc) from None
 

@@ -10,9 +10,10 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
+from cluster import custody
 from cluster.audit import AUDIT, DEFAULT_MODE, AuditLog, canonical, lock_buckets, parse_time, retention
 from cluster.config import load_settings
-from workers.store import ObjectStore
+from workers.store import LOCKED, ObjectStore
 
 
 def parse_anchor(text: str) -> tuple[int, str]:
@@ -103,7 +104,10 @@ def show(args: argparse.Namespace) -> int:
 
 def lock(args: argparse.Namespace) -> int:
     store = ObjectStore(load_settings().store)
-    buckets = args.bucket or [AUDIT]
+    store.ensure_buckets()
+    AuditLog(store).ensure()
+    buckets = args.bucket or [*LOCKED, AUDIT]
+    custody.record(store, "admin.retention", role="admin", days=args.days, mode=args.mode, buckets=buckets)
     lock_buckets(store, args.days, args.mode, buckets)
     for b in buckets:
         kept = retention(store, b)
@@ -143,6 +147,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         f"{DEFAULT_MODE})",
     )
     lk.add_argument(
-        "--bucket", action="append", help=f"a bucket created with object lock (repeatable; default {AUDIT})"
+        "--bucket",
+        action="append",
+        help=f"a bucket created with object lock (repeatable; default {', '.join([*LOCKED, AUDIT])})",
     )
     lk.set_defaults(func=lock)

@@ -1,4 +1,5 @@
-"""`quarry verify`: has anything changed since the job ran? Images, windows, artifacts."""
+"""`quarry verify`: has anything changed since the job ran? Images, windows, artifacts and
+the job's result tables."""
 
 from __future__ import annotations
 
@@ -12,9 +13,13 @@ from workers.store import ObjectStore
 
 
 def run(args: argparse.Namespace) -> int:
-    images, artifacts = verify_job(ObjectStore(load_settings().store), args.job, args.artifacts)
+    images, artifacts, seals = verify_job(ObjectStore(load_settings().store), args.job, args.artifacts)
     if args.json:
-        doc = {"images": [asdict(i) for i in images], "artifacts": asdict(artifacts) if artifacts else None}
+        doc = {
+            "images": [asdict(i) for i in images],
+            "artifacts": asdict(artifacts) if artifacts else None,
+            "results": [asdict(s) for s in seals],
+        }
         print(json.dumps(doc))
     for c in images:
         print(f"image {c.path}: {c.result.upper()}")
@@ -39,8 +44,14 @@ def run(args: argparse.Namespace) -> int:
             print(f"  MISSING {sha}")
         for sha in artifacts.altered:
             print(f"  ALTERED {sha}")
-    changed = any(c.result != "unchanged" for c in images) or bool(
-        artifacts and (artifacts.missing or artifacts.altered)
+    for s in seals:
+        print(f"results {s.key}: {s.result.upper()}")
+        if s.result == "changed":
+            print(f"  sealed sha256 {s.recorded}\n  now          {s.now}")
+    changed = (
+        any(c.result != "unchanged" for c in images)
+        or bool(artifacts and (artifacts.missing or artifacts.altered))
+        or any(s.result != "unchanged" for s in seals)
     )
     return 1 if changed else 0
 
