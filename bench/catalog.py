@@ -36,7 +36,7 @@ from cluster.query import parse_query
 from cluster.query_engine import Catalog
 from cluster.results import ROW_GROUP_ROWS, manifest_key
 from tests.servers import MinioServer
-from workers.manifest import MANIFEST_SCHEMA
+from workers.manifest import STORED_MANIFEST_SCHEMA
 from workers.store import PARQUET, RESULTS, ObjectStore, s3_filesystem
 
 TYPES = ("jpeg", "png", "gif", "pdf", "zip", "docx", "sqlite", "mp4", "exe", "html", "txt", "bmp")
@@ -44,13 +44,12 @@ ORIGINS = ("carved", "allocated", "deleted")
 
 
 def synthetic_job(rng: random.Random, case: str, job: str, rows: int) -> pa.Table:
-    """A manifest of `rows` artifacts with random content digests, types, offsets and paths."""
+    """A manifest of `rows` artifacts with random content digests, types, offsets and paths,
+    as stored (its case and job are in its key)."""
     contents = [rng.randbytes(16) for _ in range(rows)]
     offsets = sorted(rng.randrange(1 << 36) for _ in range(rows))
-    cols: dict[str, Any] = {f.name: pa.nulls(rows, f.type) for f in MANIFEST_SCHEMA}
+    cols: dict[str, Any] = {f.name: pa.nulls(rows, f.type) for f in STORED_MANIFEST_SCHEMA}
     cols.update(
-        case=pa.array([case] * rows),
-        job=pa.array([job] * rows),
         image_path=pa.array([f"/evidence/{case}/{job}.E01"] * rows),
         image_index=pa.array([0] * rows, pa.int32()),
         image_sha256=pa.array([hashlib.sha256(job.encode()).hexdigest()] * rows),
@@ -65,7 +64,7 @@ def synthetic_job(rng: random.Random, case: str, job: str, rows: int) -> pa.Tabl
         step_version=pa.array(["bench"] * rows),
         path=pa.array([f"/Users/u{rng.randrange(50)}/Documents/f{i}" for i in range(rows)]),
     )
-    return pa.table([cols[f.name] for f in MANIFEST_SCHEMA], schema=MANIFEST_SCHEMA)
+    return pa.table([cols[f.name] for f in STORED_MANIFEST_SCHEMA], schema=STORED_MANIFEST_SCHEMA)
 
 
 def write_catalog(store: ObjectStore, peers: Path, jobs: int, rows: int, seed: int) -> list[dict[str, str]]:
@@ -180,10 +179,11 @@ def _bench(server: MinioServer, tmp: Path, jobs: int, rows: int, seed: int, repe
         awk_ms.append(timed_ms(lambda s=script: subprocess.run(s, shell=True, capture_output=True))[0])
     s3 = s3_filesystem(server.config)
     keys = [f"{RESULTS}/{k}" for k in store.list_keys(RESULTS, "", "/manifest.parquet")]
+    # A manifest's case and job are in its key, not its columns.
     scan_ms = [
         timed_ms(
             lambda p=p: ds.dataset(keys, format="parquet", filesystem=s3).to_table(
-                filter=ds.field("sha256") == p["sha256"], columns=["case", "job", "offset"]
+                filter=ds.field("sha256") == p["sha256"], columns=["offset"]
             )
         )[0]
         for p in lookups[:3]

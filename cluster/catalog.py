@@ -32,8 +32,14 @@ def find_by_sha256(
 
 
 def iter_manifest(store: ObjectStore, case: str, job_id: str, columns: list[str]) -> Iterator[dict[str, Any]]:
-    """A job's manifest rows (only `columns`), read batch by batch."""
+    """A job's manifest rows (only `columns`), read batch by batch. The manifest does not
+    store its case and job (its key names them): asked for, they are the arguments."""
+    implied = {"case": case, "job": job_id}
+    stored = [c for c in columns if c not in implied]
     s3 = s3_filesystem(store.config)
     with s3.open_input_file(f"{RESULTS}/{case}/{job_id}/manifest.parquet") as f:
-        for batch in pq.ParquetFile(f).iter_batches(batch_size=4096, columns=columns):
-            yield from batch.to_pylist()
+        for batch in pq.ParquetFile(f).iter_batches(batch_size=4096, columns=stored):
+            if len(stored) == len(columns):
+                yield from batch.to_pylist()
+            else:
+                yield from ({c: implied[c] if c in implied else row[c] for c in columns} for row in batch.to_pylist())

@@ -5,7 +5,8 @@ jobs of the cases it may see by listing the results bucket, narrows a digest loo
 the jobs' digest filters (cluster/digest_filter.py), and lets DuckDB scan the remaining
 manifests (or feature tables) through pyarrow datasets, which push column selection and
 simple predicates down to the Parquet row groups. Pages are cut in DuckDB under a total
-order, so paging is stable; a full export is streamed batch by batch.
+order, so paging is stable; a full export is streamed batch by batch. A manifest does not
+store its case and job (its folder names them): the engine adds them to the rows it reads.
 
 Finished jobs' results are written once, so what a process has learnt about a job (that
 it is catalogued, its digest filter) is kept for the life of the process.
@@ -29,7 +30,7 @@ import pyarrow.fs as pafs
 from cluster.digest_filter import DigestFilter, filter_key
 from cluster.query import DIGEST_COLUMN, TIME_FIELDS, Query
 from workers.features import FEATURE_SCHEMA
-from workers.manifest import MANIFEST_SCHEMA
+from workers.manifest import MANIFEST_SCHEMA, STORED_MANIFEST_SCHEMA
 from workers.store import RESULTS, StoreConfig, StoreUnavailable, s3_filesystem
 from workers.yara_scan import YARA_SCHEMA
 
@@ -143,7 +144,10 @@ class Catalog:
         job_dirs = self.jobs(query)
         if query.digest:
             job_dirs = self._may_hold(job_dirs, query.digest)
-        table, schema = (FEATURES, FEATURE_SCHEMA) if query.over_features else (MANIFEST, MANIFEST_SCHEMA)
+        if query.over_features:
+            table, schema, stored = FEATURES, FEATURE_SCHEMA, FEATURE_SCHEMA
+        else:
+            table, schema, stored = MANIFEST, MANIFEST_SCHEMA, STORED_MANIFEST_SCHEMA
         found = zip(job_dirs, self.pool.map(self._fragment, [f"{d}/{table}" for d in job_dirs]), strict=True)
         fragments = [(d, f) for d, f in found if f is not None]
         if not fragments:
@@ -151,7 +155,7 @@ class Catalog:
         where, params = where_clause(query, scoped=True)
         wanted = {c for c in schema.names if re.search(rf"\b{c}\b", where)} | {c for c, _ in query.sort}
         columns = [c for c in schema.names if c in wanted]
-        return _Plan(fragments, schema, where, params, columns)
+        return _Plan(fragments, schema, stored, where, params, columns)
 
     def _connect(self, query: Query, plan: _Plan) -> duckdb.DuckDBPyConnection:
         con = self._db.cursor()
@@ -163,12 +167,18 @@ class Catalog:
     def _numbered(self, plan: _Plan, columns: list[str], ahead: int = IO_THREADS) -> pa.RecordBatchReader:
         """Every row of the plan's fragments (only `columns`), with the fragment's place in the
         plan (__frag) and the row's place in its fragment (__row): a narrow, ordered stream,
-        read `ahead` fragments at a time."""
-        schema = pa.schema([plan.schema.field(c) for c in columns] + [("__frag", pa.int32()), ("__row", pa.int64())])
+        read `ahead` fragments at a time. Asked columns the table does not store (a
+        manifest's case and job) come from the fragment's folder."""
+        asked = pa.schema([plan.schema.field(c) for c in columns])
+        schema = asked.append(pa.field("__frag", pa.int32())).append(pa.field("__row", pa.int64()))
+        stored = [c for c in columns if c in plan.stored.names]
 
         def read(i: int) -> pa.Table:
-            table = plan.fragments[i][1].to_table(schema=plan.schema, columns=columns)
-            n = table.num_rows
+            table = plan.fragments[i][1].to_table(schema=plan.stored, columns=stored)
+            n, implied = table.num_rows, plan.implied(i)
+            if len(stored) < len(columns):
+                filled = [table.column(c) if c in stored else pa.repeat(pa.scalar(implied[c]), n) for c in columns]
+                table = pa.table(filled, schema=asked)
             table = table.append_column("__frag", pa.array([i] * n, pa.int32()))
             return table.append_column("__row", pa.array(range(n), pa.int64()))
 
@@ -206,7 +216,7 @@ class Catalog:
 
     def _whole_rows(self, plan: _Plan, places: list[tuple[int, int]]) -> list[dict[str, Any]]:
         """Whole rows at (fragment, row) places, in the order given, reading only the row
-        groups that hold them."""
+        groups that hold them; a manifest's case and job come from the fragment's folder."""
         wanted: dict[int, set[int]] = {}
         for frag, row in places:
             wanted.setdefault(frag, set()).add(row)
@@ -221,8 +231,9 @@ class Catalog:
                     index += [taken + r - start for r in inside]
                     taken += group.num_rows
                 start += group.num_rows
-            table = fragment.subset(row_group_ids=held).to_table(schema=plan.schema)
-            return dict(zip(rows, table.take(index).to_pylist(), strict=True))
+            table = fragment.subset(row_group_ids=held).to_table(schema=plan.stored)
+            implied = plan.implied(frag)  # case and job: the first columns of a manifest row
+            return dict(zip(rows, ({**implied, **r} for r in table.take(index).to_pylist()), strict=True))
 
         found = dict(zip(wanted, self.pool.map(read, list(wanted)), strict=True))
         return [found[frag][row] for frag, row in places]
@@ -257,11 +268,17 @@ def order_by(query: Query) -> str:
 
 @dataclass(frozen=True)
 class _Plan:
-    fragments: list[tuple[str, ds.ParquetFileFragment]]
-    schema: pa.Schema
+    fragments: list[tuple[str, ds.ParquetFileFragment]]  # (<bucket>/<case>/<job>, its table)
+    schema: pa.Schema  # the rows the query returns
+    stored: pa.Schema  # what the table holds: `schema` less the columns its folder implies
     where: str
     params: list[Any]
     columns: list[str]
+
+    def implied(self, frag: int) -> dict[str, str]:
+        """The values of the columns fragment `frag` does not store, from its folder."""
+        case, job = self.fragments[frag][0].split("/")[1:3]
+        return {c: v for c, v in (("case", case), ("job", job)) if c not in self.stored.names}
 
 
 @functools.cache

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 from workers.artifacts import ArtifactCounts
 from workers.carve_links import ParentLinker
 from workers.features import FEATURE_SCHEMA, RUNS_SCHEMA, FileMap, Histogram, features_part_key, runs_part_key
-from workers.manifest import MANIFEST_SCHEMA, PART_SCHEMA
+from workers.manifest import MANIFEST_SCHEMA, PART_SCHEMA, STORED_MANIFEST_SCHEMA, without_implied
 from workers.store import PARQUET, RESULTS, ObjectStore
 from workers.yara_scan import YARA_SCHEMA, yara_part_key
 
@@ -121,16 +121,19 @@ def write_features(
 
 def write_manifest(store: ObjectStore, case: str, job_id: str, part_keys: list[str], image_sha256: list[str]) -> int:
     """Stream parts (in key order: image, then segment) into one Parquet manifest with the
-    image digest filled in and each carve linked to the carve containing it."""
+    image digest filled in and each carve linked to the carve containing it. The case and
+    job are left out (the manifest's key names them), so that a run of the same work under
+    another job id writes the same bytes."""
     linkers: dict[int, ParentLinker] = {}
 
     def complete(part: pa.Table) -> pa.Table:
         part = part.sort_by([("image_index", "ascending"), ("offset", "ascending"), ("length", "descending")])
         part = _link_carves(part, linkers)
         digests = [image_sha256[i] for i in part.column("image_index").to_pylist()]
-        return part.add_column(3, MANIFEST_SCHEMA.field("image_sha256"), pa.array(digests, pa.string()))
+        part = part.add_column(3, MANIFEST_SCHEMA.field("image_sha256"), pa.array(digests, pa.string()))
+        return without_implied(part)
 
-    return concatenate(store, part_keys, PART_SCHEMA, manifest_key(case, job_id), complete, MANIFEST_SCHEMA)
+    return concatenate(store, part_keys, PART_SCHEMA, manifest_key(case, job_id), complete, STORED_MANIFEST_SCHEMA)
 
 
 def _link_carves(part: pa.Table, linkers: dict[int, ParentLinker]) -> pa.Table:

@@ -2,6 +2,10 @@
 
 Segment tasks write parts without the image digest (it is computed in parallel);
 the job manager streams the parts into the job's manifest and fills it in.
+
+A manifest object does not store the case and the job: its key
+(`<case>/<job>/manifest.parquet`) names them, and readers add them back. So the same image,
+profile and set versions give a byte-identical manifest whatever the job's id.
 """
 
 from __future__ import annotations
@@ -53,7 +57,18 @@ PART_SCHEMA = pa.schema(
     ]
 )
 
+# The rows readers see (queries, exports): case and job first.
 MANIFEST_SCHEMA = PART_SCHEMA.insert(3, pa.field("image_sha256", pa.string()))
+# Implied by a manifest's key, so not stored in it.
+IMPLIED_COLUMNS = ("case", "job")
+# What manifest.parquet holds (manifests written before this also hold case and job:
+# reading them with this schema leaves those out).
+STORED_MANIFEST_SCHEMA = pa.schema([f for f in MANIFEST_SCHEMA if f.name not in IMPLIED_COLUMNS])
+
+
+def without_implied(table: pa.Table) -> pa.Table:
+    """A manifest table as it is stored: without the columns its key implies."""
+    return table.drop_columns([c for c in IMPLIED_COLUMNS if c in table.column_names])
 
 
 def artifact_row(
