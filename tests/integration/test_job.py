@@ -10,8 +10,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from cluster import api
-from cluster.catalog import find_by_sha256
+from cluster.catalog import find_by_sha256, iter_manifest
 from cluster.results import manifest_key
+from workers.manifest import STORED_MANIFEST_SCHEMA
 from workers.store import ARTIFACTS, RESULTS, artifact_key
 
 FILES = ("jpeg", "png", "pdf", "zip")
@@ -27,7 +28,9 @@ def first_job(settings, store, forged):
 
 def manifest_rows(store, job):
     data = store.get_bytes(RESULTS, manifest_key(job.case, job.id))
-    return pq.read_table(io.BytesIO(data)).to_pylist()
+    table = pq.read_table(io.BytesIO(data))
+    assert table.schema.equals(STORED_MANIFEST_SCHEMA)  # no case or job: the key names them
+    return table.to_pylist()
 
 
 def test_image_digests_equal_hashlib(first_job, forged):
@@ -64,7 +67,7 @@ def test_every_intact_planted_file_is_in_minio_byte_exact(first_job, store, forg
         row = complete.get((item["offset"], item["length"], item["kind"]))
         assert row is not None, f"planted {item['kind']} at {item['offset']} not recovered"
         assert row["sha256"] == item["sha256"]
-        assert row["image_sha256"] == image_sha and row["case"] == "case-a" and row["job"] == first_job.id
+        assert row["image_sha256"] == image_sha
         stored = store.get_bytes(ARTIFACTS, artifact_key(item["sha256"]))
         assert hashlib.sha256(stored).hexdigest() == item["sha256"]
     assert len(complete) == len(intact), "complete carves that were never planted"
@@ -72,6 +75,13 @@ def test_every_intact_planted_file_is_in_minio_byte_exact(first_job, store, forg
     for kind in FILES:
         expected = sum(1 for i in intact if i["kind"] == kind)
         assert counts[kind]["complete"] == expected
+
+
+def test_manifest_rows_are_read_with_their_case_and_job(first_job, store):
+    rows = list(iter_manifest(store, "case-a", first_job.id, ["job", "sha256", "case"]))
+    assert rows and all(list(r) == ["job", "sha256", "case"] for r in rows)
+    assert {(r["case"], r["job"]) for r in rows} == {("case-a", first_job.id)}
+    assert [r["sha256"] for r in rows] == [r["sha256"] for r in manifest_rows(store, first_job)]
 
 
 def test_every_stored_object_rehashes_to_its_key(first_job, store):
