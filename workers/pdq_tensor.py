@@ -345,6 +345,9 @@ def _too_big(i: int, blob: bytes) -> Undecodable | None:
     try:
         with Image.open(io.BytesIO(blob)) as im:
             width, height = im.size
+    except Image.DecompressionBombError:  # Pillow's own limit (twice Image.MAX_IMAGE_PIXELS)
+        limit = 2 * Image.MAX_IMAGE_PIXELS
+        return Undecodable(f"blob {i}: the header claims more pixels than Pillow's limit of {limit}")
     except Exception:  # the decoder reports the real reason
         return None
     if width * height > MAX_IMAGE_PIXELS:
