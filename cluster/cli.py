@@ -17,7 +17,7 @@ def user_errors() -> tuple[type[Exception], ...]:
     from workers.evidence import EvidenceError
     from workers.store import StoreUnavailable
 
-    return (EvidenceError, StoreUnavailable, ConfigError, ValueError)
+    return (EvidenceError, StoreUnavailable, ConfigError, ValueError, ConnectionError)
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:

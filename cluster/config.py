@@ -46,10 +46,15 @@ def _env_file(path: Path) -> dict[str, str]:
     return values
 
 
+def file_settings() -> dict[str, str]:
+    """What $QUARRY_HOME/quarry.env says (empty when there is none)."""
+    return _env_file(quarry_home() / "quarry.env")
+
+
 def load_settings() -> Settings:
     """Settings for this process: environment first, then $QUARRY_HOME/quarry.env."""
     env_path = quarry_home() / "quarry.env"
-    values = {**_env_file(env_path), **{k: v for k, v in os.environ.items() if k.startswith("QUARRY_")}}
+    values = {**file_settings(), **{k: v for k, v in os.environ.items() if k.startswith("QUARRY_")}}
     missing = [k for k in ("QUARRY_S3_ENDPOINT", "QUARRY_S3_ACCESS_KEY", "QUARRY_S3_SECRET_KEY") if not values.get(k)]
     if missing:
         raise ConfigError(

@@ -5,12 +5,17 @@ from __future__ import annotations
 import argparse
 
 from cluster import api, custody
+from cluster.api_client import api_client
+from cluster.commands import via_api
 from cluster.config import load_settings
 from cluster.jobs import Journal
 from workers.store import ObjectStore
 
 
 def run(args: argparse.Namespace) -> int:
+    client = api_client()
+    if client is not None:
+        return via_api.cancel(client, args)
     settings = load_settings()
     store = ObjectStore(settings.store)
     for job_id in args.jobs:

@@ -12,6 +12,8 @@ from dataclasses import replace
 from typing import Any
 
 from cluster import custody
+from cluster.api_client import api_client
+from cluster.commands import via_api
 from cluster.config import load_settings
 from cluster.query import KNOWN_PARAMS, Query, parse_query
 from workers.features import KINDS, SENSITIVE, redact_row
@@ -117,6 +119,9 @@ def write_rows(rows: Iterable[dict[str, Any]], fmt: str, over_features: bool) ->
 
 
 def run(args: argparse.Namespace) -> int:
+    client = api_client()
+    if client is not None:
+        return via_api.find(client, args)
     settings = load_settings()
     if args.similar_to:
         return run_similar(ObjectStore(settings.store), args)

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from cluster import custody
+from cluster.api_client import api_client
+from cluster.commands import via_api
 from cluster.config import load_settings
 from cluster.provenance import JobProvenance, Provenance, parse_sha256, split_step_version
 from cluster.retrieval import EXIT_NOT_FOUND, GetFailed, VerifiedRead
@@ -216,6 +218,9 @@ def print_json(fetched: Fetched, prov: Provenance, out: TextIO) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    client = api_client()
+    if client is not None:
+        return via_api.get(client, args)
     sha256 = parse_sha256(args.sha256)
     dest = destination(args.out, sha256, args.force)
     prov = Provenance(ObjectStore(load_settings().store), sha256, args.case)

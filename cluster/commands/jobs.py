@@ -8,6 +8,8 @@ import json
 from typing import Any
 
 from cluster import api
+from cluster.api_client import api_client
+from cluster.commands import via_api
 from cluster.config import load_settings
 from cluster.jobs import TERMINAL, JobRecord
 
@@ -27,6 +29,9 @@ def image_progress(job: JobRecord) -> list[dict[str, Any]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    client = api_client()
+    if client is not None:
+        return via_api.jobs(client, args)
     jobs = api.list_jobs(load_settings())
     if args.state:
         jobs = [j for j in jobs if j.state in args.state]

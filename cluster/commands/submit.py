@@ -7,7 +7,9 @@ import sys
 from typing import Any
 
 from cluster import api, custody
+from cluster.api_client import api_client
 from cluster.batch import group_jobs, read_manifest
+from cluster.commands import via_api
 from cluster.commands.common import counts_line, parse_size
 from cluster.config import Settings, load_settings
 from cluster.jobs import JobRecord
@@ -191,6 +193,9 @@ def follow(settings: Settings, job: JobRecord) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    client = api_client()
+    if client is not None:
+        return via_api.submit(client, args)
     settings = load_settings()
     jobs = prepare_jobs(settings, args)
     store = ObjectStore(settings.store)

@@ -9,6 +9,7 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import subprocess
 import sys
 import urllib.parse
@@ -219,3 +220,43 @@ def test_an_operator_submits_over_the_api_and_the_job_runs(server, cases, settin
     data = cases[OWN]["path"].read_bytes()
     assert job.summary is not None and job.summary["images"][0]["digests"]["sha256"] == hashlib.sha256(data).hexdigest()
     assert os.path.getsize(cases[OWN]["path"]) == len(data)
+
+
+def token_env(server: dict[str, Any], role: str, home) -> dict[str, str]:
+    """A user's environment: the API's address and their token, and no MinIO credentials."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QUARRY_")}
+    env.update(
+        QUARRY_HOME=str(home),
+        QUARRY_API_URL=f"http://127.0.0.1:{server['port']}",
+        QUARRY_TOKEN=server["tokens"][role],
+    )
+    return env
+
+
+def test_the_cli_speaks_to_the_api_with_the_users_token(server, cases, tmp_path) -> None:
+    examiner = token_env(server, "examiner", tmp_path / "examiner-home")
+    found = quarry(["find", "--case", OWN, "--type", "jpeg", "--format", "json", "--limit", "0"], examiner)
+    assert found.returncode == 0, found.stderr
+    rows = [json.loads(line) for line in found.stdout.splitlines()]
+    status, answer = request(
+        server, "GET", f"/v1/artifacts?case={OWN}&type=jpeg&limit=1000", server["tokens"]["examiner"]
+    )
+    assert status == 200 and rows == json.loads(answer)["rows"] and rows
+    assert cases[OWN]["sha256"] in {r["sha256"] for r in rows}
+    refused = quarry(["find", "--case", OTHER], examiner)
+    assert refused.returncode == 2 and f"case '{OTHER}' is not assigned to you (HTTP 403)" in refused.stderr
+    out = tmp_path / "got.jpg"
+    got = quarry(["get", cases[OWN]["sha256"], "--case", OWN, "--out", str(out)], examiner)
+    assert got.returncode == 0, got.stderr
+    assert hashlib.sha256(out.read_bytes()).hexdigest() == cases[OWN]["sha256"]
+    missing = quarry(["get", cases[OTHER]["sha256"], "--out", str(tmp_path / "other.jpg")], examiner)
+    assert missing.returncode == 2 and "(HTTP 404)" in missing.stderr and not (tmp_path / "other.jpg").exists()
+    assert quarry(["submit", "--case", OWN, str(cases[OWN]["path"])], examiner).returncode == 2
+
+    operator = token_env(server, "operator", tmp_path / "operator-home")
+    done = quarry(["submit", "--case", OWN, "--profile", "triage", str(cases[OWN]["path"])], operator, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"^job \S+: done$", done.stdout, re.M), done.stdout
+    listed = [json.loads(line) for line in quarry(["jobs", "--json"], operator).stdout.splitlines()]
+    assert listed and {j["case"] for j in listed} == {OWN}
+    assert quarry(["find", "--case", OWN], operator).returncode == 2
