@@ -72,23 +72,13 @@ def forged_image(folder: Path, size: int, seed: int) -> tuple[Path, dict[str, An
 
 def start_cluster(nodes: int, cache: Path) -> tuple[subprocess.Popen, str]:
     """A Ray cluster of `nodes` one-CPU nodes on this machine; (its process, its address)."""
-    env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
-    env["QUARRY_HASHSET_CACHE"] = str(cache)  # its workers' hash set files: throw-away, not the user's
-    env.pop("RAY_ADDRESS", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.integration.ray_nodes", str(nodes)],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()  # '' when the process died before it was up
-    if not line.startswith("ADDRESS "):
-        stop(proc)
-        raise SystemExit(f"scaling: the {nodes}-node Ray cluster did not start (exit {proc.poll()})")
-    return proc, line.split()[1]
+    from tests.integration.ray_nodes import RayNodes
+
+    try:
+        cluster = RayNodes(nodes, cache)
+    except AssertionError as exc:
+        raise SystemExit(f"scaling: the {nodes}-node Ray cluster did not start ({exc})") from None
+    return cluster.proc, cluster.address
 
 
 def tree_ticks(root: int) -> dict[int, int] | None:
