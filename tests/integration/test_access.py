@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import urllib.parse
 from collections.abc import Iterator
 from typing import Any
@@ -260,3 +261,42 @@ def test_the_cli_speaks_to_the_api_with_the_users_token(server, cases, tmp_path)
     listed = [json.loads(line) for line in quarry(["jobs", "--json"], operator).stdout.splitlines()]
     assert listed and {j["case"] for j in listed} == {OWN}
     assert quarry(["find", "--case", OWN], operator).returncode == 2
+
+
+def test_a_killed_api_server_loses_no_job(server, cases, tmp_path) -> None:
+    """The API keeps no state: a job submitted through it finishes while the server is
+    killed, and a new server answers for it."""
+    env = server["env"]
+
+    def serve() -> tuple[subprocess.Popen, dict[str, Any]]:
+        port = free_port()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cluster.cli", "serve", "--port", str(port)],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_http(f"http://127.0.0.1:{port}/v1/health", timeout=60)
+        return proc, {**server, "port": port}
+
+    first, at = serve()
+    body = json.dumps({"case": OWN, "images": [str(cases[OWN]["path"])], "profile": "standard"}).encode()
+    status, answer = request(at, "POST", "/v1/jobs", server["tokens"]["operator"], body)
+    assert status == 201, answer
+    job_id = json.loads(answer)["job"]
+    first.kill()
+    first.wait()
+    second, at = serve()
+    try:
+        deadline = time.monotonic() + 300
+        state = None
+        while time.monotonic() < deadline:
+            status, answer = request(at, "GET", "/v1/jobs", server["tokens"]["operator"])
+            state = next(j["state"] for j in json.loads(answer)["jobs"] if j["id"] == job_id)
+            if state in ("done", "partial", "failed", "cancelled"):
+                break
+            time.sleep(0.5)
+        assert state == "done"
+    finally:
+        stop(second)
