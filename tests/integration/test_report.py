@@ -299,7 +299,7 @@ def test_dfxml_follows_the_schema_and_places_every_artifact(report, manifest, im
     assert gone.findtext("d:mtime", namespaces=NS) == "2017-07-14T02:40:00Z"
 
 
-def test_case_uco_validates_and_places_every_artifact(report, manifest, images):
+def test_case_uco_validates_and_places_every_artifact(report, manifest, images, job):
     path = report[0] / "case.jsonld"
     validate = Path(sys.executable).parent / "case_validate"
     assert validate.exists(), "case_validate (PyPI package case-utils) is needed"
@@ -311,7 +311,7 @@ def test_case_uco_validates_and_places_every_artifact(report, manifest, images):
     g = rdflib.Graph().parse(path, format="json-ld")
     assert len(set(g.subjects(rdflib.RDF.type, obs.File))) == len(manifest)
     images_by_name = {str(g.value(i, core.name)): i for i in g.subjects(rdflib.RDF.type, obs.Image)}
-    first = images_by_name["image 0 of job " + manifest[0]["job"]]
+    first = images_by_name["image 0 of job " + job.id]
     ranges = set()
     for rel in g.subjects(core.target, first):
         for facet in g.objects(rel, core.hasFacet):
