@@ -6,11 +6,13 @@ operation is the one the reference (Meta's PDQ C++ as the `pdqhash` package bind
 the same order and precision, so the hashes are the reference's bit for bit:
 
 - luminance in float64 (the package's numpy arithmetic), rounded once to float32;
-- the Jarosz tent filter (two box passes along rows, then columns, twice) as running float32 sums
-  stepped along one axis, each step one vector operation over every row of every picture of a
-  batch. A cumulative sum or a convolution rounds differently; with them, 1 picture in 3 of the
-  PNG suite got a different hash, since flat, symmetric or tiny pictures have DCT coefficients that
-  tie near the median and float noise decides their bits;
+- the Jarosz tent filter (a box pass along rows, then one along columns, twice) as running float32
+  sums stepped along one axis, each step one vector operation over every line of every picture of
+  a batch. A cumulative sum or a convolution rounds differently: with them (and a BLAS DCT), 75 of
+  218 pictures, most of the PNG suite's, got another hash, since flat, symmetric or tiny pictures
+  have DCT coefficients that tie near the median and float noise decides their bits. Pictures
+  whose windows are equal share a batch, zero-padded to the largest: adding a zero leaves a running
+  sum exactly as it was, so a short line's last steps are the reference's (subtract only);
 - decimation to 64x64 at the reference's pixel centres;
 - the 16x16 DCT as the matrix products D @ X @ D.T, each accumulated over its 64 terms in order
   (a BLAS matmul sums in blocks and with FMA, which flips the same near-median bits);
@@ -40,7 +42,6 @@ if TYPE_CHECKING:
 
 SIDE = 64  # the reference's downsampled size
 MIN_SIDE = 5  # smaller pictures get the all-zero hash and quality 0, as in the reference
-JAROSZ_PASSES = 2
 LUMA = (0.299, 0.587, 0.114)
 # Largest picture decoded (pixels): about a 130-megapixel photograph, below Pillow's own
 # decompression-bomb refusal (2 x 89.5 M), so a forged header cannot make a node allocate gigabytes.
@@ -108,8 +109,10 @@ def pdq_batch(
     max_batch_pixels: int | None = None,
 ) -> list[Pdq]:
     """PDQ of each picture: `images` is uint8 RGB, one [N,H,W,3] tensor or a list of [H,W,3]
-    tensors of any sizes (on any device). Pictures of one size are hashed together, in batches of
-    at most `max_batch_pixels` pixels (default: batch_pixels(device)); a larger picture goes alone."""
+    tensors of any sizes (on any device). Pictures whose box windows are equal (sizes within the
+    same 128-pixel band, so thumbnails of many sizes share one) are hashed together, zero-padded to
+    the largest, in batches of at most `max_batch_pixels` padded pixels (default:
+    batch_pixels(device)); a larger picture goes alone."""
     torch = _torch()
     dev = torch.device(device)
     pictures = list(images.unbind(0)) if isinstance(images, torch.Tensor) and images.dim() == 4 else list(images)
@@ -117,47 +120,89 @@ def pdq_batch(
         if not isinstance(p, torch.Tensor) or p.dtype != torch.uint8 or p.dim() != 3 or p.shape[2] != 3:
             what = f"{p.dtype} {tuple(p.shape)}" if isinstance(p, torch.Tensor) else type(p).__name__
             raise ValueError(f"picture {i}: {what} is not a uint8 RGB tensor [H,W,3]")
-    budget = max_batch_pixels or batch_pixels(dev)
-    by_size: dict[tuple[int, int], list[int]] = {}
-    for i, p in enumerate(pictures):
-        by_size.setdefault((p.shape[0], p.shape[1]), []).append(i)
+    sizes = [(int(p.shape[0]), int(p.shape[1])) for p in pictures]
     out: list[Pdq | None] = [None] * len(pictures)
-    for (h, w), idx in by_size.items():
-        space = _Workspace(min(len(idx), max(1, budget // max(1, h * w))), h, w, dev)
-        for start in range(0, len(idx), space.pictures):
-            chunk = idx[start : start + space.pictures]
-            rgb = space.rgb[: len(chunk)]
-            for k, i in enumerate(chunk):
-                rgb[k].copy_(pictures[i])
-            for i, result in zip(chunk, _hash_same_size(rgb, space), strict=True):
+    batches = _plan(sizes, max_batch_pixels or batch_pixels(dev))
+    for i, (h, w) in enumerate(sizes):
+        if h < MIN_SIDE or w < MIN_SIDE:
+            out[i] = Pdq("0" * 64, 0)
+    if batches:
+        space = _Workspace(max(b.pixels for b in batches), max(b.width for b in batches), dev)
+        for batch in batches:
+            for i, result in zip(batch.index, _hash_batch(pictures, batch, space), strict=True):
                 out[i] = result
     return [r for r in out if r is not None]
 
 
+@dataclass(frozen=True)
+class _Batch:
+    """Pictures hashed together: their places in the caller's list, sizes, and the padded size."""
+
+    index: list[int]
+    sizes: list[tuple[int, int]]
+    filtered: bool  # False for 64x64 pictures, which the reference does not filter
+
+    @property
+    def height(self) -> int:
+        return max(h for h, _ in self.sizes)
+
+    @property
+    def width(self) -> int:
+        return max(w for _, w in self.sizes)
+
+    @property
+    def pixels(self) -> int:
+        return len(self.index) * self.height * self.width
+
+
+def _plan(sizes: list[tuple[int, int]], budget: int) -> list[_Batch]:
+    """Batches of pictures sharing both box windows, smallest first, each within `budget` padded
+    pixels (a picture larger than the budget alone)."""
+    groups: dict[tuple[int, int] | None, list[int]] = {}
+    for i, (h, w) in enumerate(sizes):
+        if h >= MIN_SIDE and w >= MIN_SIDE:
+            key = None if (h, w) == (SIDE, SIDE) else (jarosz_window(h), jarosz_window(w))
+            groups.setdefault(key, []).append(i)
+    batches: list[_Batch] = []
+    for key, members in groups.items():
+        members.sort(key=lambda i: sizes[i])
+        chunk: list[int] = []
+        for i in members:
+            grown = chunk + [i]
+            if chunk and len(grown) * max(sizes[j][0] for j in grown) * max(sizes[j][1] for j in grown) > budget:
+                batches.append(_Batch(chunk, [sizes[j] for j in chunk], key is not None))
+                grown = [i]
+            chunk = grown
+        batches.append(_Batch(chunk, [sizes[j] for j in chunk], key is not None))
+    return batches
+
+
 class _Workspace:
-    """The buffers one size of picture needs, allocated once and reused by each of its batches:
-    on a CPU, fresh large tensors cost page faults, which cost more than the arithmetic."""
+    """Buffers sized for the largest batch, allocated once and viewed by each batch: on a CPU,
+    fresh large tensors cost page faults, which cost more than the arithmetic."""
 
-    def __init__(self, pictures: int, h: int, w: int, dev: torch.device) -> None:
+    def __init__(self, pixels: int, width: int, dev: torch.device) -> None:
         torch = _torch()
-        self.pictures = pictures
-        self.rgb = torch.empty((pictures, h, w, 3), dtype=torch.uint8, device=dev)
-        self.one = torch.empty((pictures, h, w), dtype=torch.float32, device=dev)
-        self.other = torch.empty_like(self.one) if (h, w) != (SIDE, SIDE) else self.one
-        rows = max(1, min(pictures * h, LUMA_CHUNK_PIXELS // max(1, w)))  # float64 luma, a slice at a time
-        self.acc = torch.empty((rows, w), dtype=torch.float64, device=dev)
-        self.term = torch.empty_like(self.acc)
+        self.rgb = torch.empty(pixels * 3, dtype=torch.uint8, device=dev)
+        self.one = torch.empty(pixels, dtype=torch.float32, device=dev)
+        self.other = torch.empty(pixels, dtype=torch.float32, device=dev)
+        luma = max(width, min(pixels, LUMA_CHUNK_PIXELS))  # float64 luminance, some rows at a time
+        self.acc = torch.empty(luma, dtype=torch.float64, device=dev)
+        self.term = torch.empty(luma, dtype=torch.float64, device=dev)
 
 
-def _hash_same_size(rgb: torch.Tensor, space: _Workspace) -> list[Pdq]:
+def _hash_batch(pictures: list[torch.Tensor], batch: _Batch, space: _Workspace) -> list[Pdq]:
     torch = _torch()
-    n, h, w, _ = rgb.shape
-    if h < MIN_SIDE or w < MIN_SIDE:
-        return [Pdq("0" * 64, 0)] * n
-    if (h, w) == (SIDE, SIDE):
-        small = _luma(rgb, space)  # the reference skips the filter at 64x64
-    else:
-        small = _jarosz_decimate(rgb, space)
+    n, h, w = len(batch.index), batch.height, batch.width
+    rgb = space.rgb[: n * h * w * 3].view(n, h, w, 3)
+    padded = any(size != (h, w) for size in batch.sizes)
+    if padded:
+        rgb.zero_()  # luminance 0 beyond each picture: adding it leaves a running sum unchanged
+    for k, i in enumerate(batch.index):
+        ph, pw = batch.sizes[k]
+        rgb[k, :ph, :pw].copy_(pictures[i])
+    luma = _luma(rgb, space)
+    small = _jarosz_decimate(luma, batch, space) if batch.filtered else luma
     quality = _quality(small)
     dct = _dct16(small).reshape(n, 256)
     median = dct.kthvalue(128, dim=1).values
@@ -169,21 +214,21 @@ def _hash_same_size(rgb: torch.Tensor, space: _Workspace) -> list[Pdq]:
 
 
 def _luma(rgb: torch.Tensor, space: _Workspace) -> torch.Tensor:
-    """Luminance into float32 [N, H, W] (space.one), as the package computes it: float64 products
-    and sums in R, G, B order, rounded once to float32; a slice of rows at a time, through two
-    float64 buffers of bounded size."""
+    """Luminance as float32 [N, H, W] (in space.one), as the package computes it: float64 products
+    and sums in R, G, B order, rounded once to float32; some rows at a time, through two float64
+    buffers of bounded size."""
     n, h, w, _ = rgb.shape
     flat = rgb.view(n * h, w, 3)
-    out = space.one[:n].view(n * h, w)
-    step = space.acc.shape[0]
+    out = space.one[: n * h * w].view(n * h, w)
+    step = space.acc.shape[0] // w
     for r in range(0, n * h, step):
         rows = min(step, n * h - r)
-        acc, term = space.acc[:rows], space.term[:rows]
+        acc, term = space.acc[: rows * w].view(rows, w), space.term[: rows * w].view(rows, w)
         acc.copy_(flat[r : r + rows, :, 0]).mul_(LUMA[0])
         acc.add_(term.copy_(flat[r : r + rows, :, 1]).mul_(LUMA[1]))
         acc.add_(term.copy_(flat[r : r + rows, :, 2]).mul_(LUMA[2]))
         out[r : r + rows].copy_(acc)
-    return space.one[:n]
+    return out.view(n, h, w)
 
 
 def jarosz_window(old: int, new: int = SIDE) -> int:
@@ -196,72 +241,82 @@ def decimation_indices(old: int, new: int = SIDE) -> list[int]:
     return [int(((i + 0.5) * old) / new) for i in range(new)]
 
 
-def _jarosz_decimate(rgb: torch.Tensor, space: _Workspace) -> torch.Tensor:
-    """Tent-filter and decimate to float32 [N, 64, 64]. Two full-size buffers take turns: a pass
-    reads one and writes the other, a transposing copy puts the next pass's axis in the middle. The
-    last two passes compute only the outputs that decimation keeps (their sums still step over
-    every pixel)."""
-    n, h, w, _ = rgb.shape
-    win_w, win_h = jarosz_window(w), jarosz_window(h)
-    rows, cols = decimation_indices(h), decimation_indices(w)
-    one, other = space.one[:n], space.other[:n]
-    _luma(rgb, space)  # one: [N, H, W]
+def _jarosz_decimate(luma: torch.Tensor, batch: _Batch, space: _Workspace) -> torch.Tensor:
+    """Tent-filter and decimate luma [N, H, W] (in space.one) to float32 [N, 64, 64]. Two full-size
+    buffers take turns: a pass reads one and writes the other, and a transposing copy puts the next
+    pass's axis in the middle. In a padded batch, what a pass wrote beyond each picture's edge is
+    zeroed before it can run into a later pass's sums. The last two passes compute only the
+    outputs that decimation keeps (their sums still step over every pixel)."""
+    n, h, w = luma.shape
+    heights, widths = [s[0] for s in batch.sizes], [s[1] for s in batch.sizes]
+    win_w, win_h = jarosz_window(widths[0]), jarosz_window(heights[0])  # equal across the batch
+    one, other = luma, space.other[: n * h * w].view(n, h, w)
     other.view(n, w, h).copy_(one.transpose(1, 2))
-    _box(other.view(n, w, h), win_w, None, one.view(n, w, h))  # along rows
+    _box(other.view(n, w, h), win_w, widths, None, one.view(n, w, h))  # along rows
+    _zero_beyond(one.view(n, w, h), widths)
     other.copy_(one.view(n, w, h).transpose(1, 2))
-    _box(other, win_h, None, one)  # along columns
+    _box(other, win_h, heights, None, one)  # along columns
+    _zero_beyond(one, heights)
     other.view(n, w, h).copy_(one.transpose(1, 2))
-    across = _box(other.view(n, w, h), win_w, cols)  # [N, 64, H]: only the kept columns
-    return _box(across.transpose(1, 2).contiguous(), win_h, rows)  # [N, 64 rows, 64 cols]
+    across = _box(other.view(n, w, h), win_w, widths, [decimation_indices(x) for x in widths])  # [N, 64, H]
+    return _box(across.transpose(1, 2).contiguous(), win_h, heights, [decimation_indices(y) for y in heights])
 
 
-def _box(x: torch.Tensor, window: int, keep: list[int] | None, out: torch.Tensor | None = None) -> torch.Tensor:
+def _zero_beyond(x: torch.Tensor, lengths: list[int]) -> None:
+    """Zero x[k, j, :] for j at or past lengths[k] (nothing to do when no picture is shorter)."""
+    torch = _torch()
+    if min(lengths) == x.shape[1]:
+        return
+    limit = torch.tensor(lengths, device=x.device).view(-1, 1, 1)
+    x.masked_fill_(torch.arange(x.shape[1], device=x.device).view(1, -1, 1) >= limit, 0.0)
+
+
+def _box(
+    x: torch.Tensor,
+    window: int,
+    lengths: list[int],
+    keep: list[list[int]] | None,
+    out: torch.Tensor | None = None,
+) -> torch.Tensor:
     """The reference's box1DFloat along axis 1 of x [N, L, M], for all N x M lines at once: a running
-    float32 sum that adds the entering pixel, then subtracts the leaving one, divided by the number of
-    pixels in the window. Returns [N, L, M] (into `out` when given), or the outputs at `keep` only."""
+    float32 sum that adds the entering pixel, then subtracts the leaving one, divided by the number
+    of pixels in the window. Line k is lengths[k] long and zero beyond: adding a zero leaves the sum
+    as it is, so past its end the steps are the reference's last phase (subtract only), with the
+    window's count from its own length. Returns [N, L, M] (into `out` when given), or, with `keep`,
+    [N, len(keep[k]), M] holding the outputs at positions keep[k] of each line k."""
     torch = _torch()
     n, length, m = x.shape
-    wanted = sorted(set(keep)) if keep is not None else list(range(length))
+    wanted = sorted({p for positions in keep for p in positions}) if keep is not None else list(range(length))
     slot = {pos: k for k, pos in enumerate(wanted)}
     if out is None:
         out = torch.empty((n, len(wanted), m), dtype=x.dtype, device=x.device)
-    outs = out.unbind(1)
-    ins = x.unbind(1)
-    counts = torch.arange(window + 1, dtype=x.dtype, device=x.device).unbind(0)
+    outs, ins = out.unbind(1), x.unbind(1)
+    counts = _window_counts(window, lengths, length, x).unbind(0)
     half = (window + 2) // 2
     total = ins[0].clone()
-    size, ri, li, oi = 1, 1, 0, 0
-
-    def emit() -> None:
-        nonlocal oi
-        k = slot.get(oi)
+    for t in range(length + half - 1):  # t: the position entering the window
+        if t > 0 and t < length:
+            total.add_(ins[t])
+        if t >= window:
+            total.sub_(ins[t - window])
+        k = slot.get(t - half + 1)
         if k is not None:
-            torch.div(total, counts[size], out=outs[k])
-        oi += 1
-
-    for _ in range(half - 2):  # phase 1: fill the left half of the first window
-        total.add_(ins[ri])
-        size, ri = size + 1, ri + 1
-    if half > 1:
-        total.add_(ins[ri])
-        size, ri = size + 1, ri + 1
-    emit()  # (a window of 1 has its first output already)
-    for _ in range(window - half):  # phase 2: growing window, no subtraction yet
-        total.add_(ins[ri])
-        size, ri = size + 1, ri + 1
-        emit()
-    for _ in range(length - window):  # phase 3: the full window slides
-        total.add_(ins[ri])
-        total.sub_(ins[li])
-        ri, li = ri + 1, li + 1
-        emit()
-    for _ in range(half - 1):  # phase 4: shrinking window at the far edge
-        total.sub_(ins[li])
-        size, li = size - 1, li + 1
-        emit()
-    if keep is None or keep == wanted:
+            torch.div(total, counts[t - half + 1], out=outs[k])
+    if keep is None:
         return out
-    return out.index_select(1, torch.tensor([slot[p] for p in keep], device=x.device))
+    index = torch.tensor([[slot[p] for p in positions] for positions in keep], device=x.device)
+    return out.gather(1, index.view(n, -1, 1).expand(n, index.shape[1], m))
+
+
+def _window_counts(window: int, lengths: list[int], length: int, like: torch.Tensor) -> torch.Tensor:
+    """[L, N, 1] float32: pixels in the window around output j of line k, as the reference counts
+    them: positions j - (window - half) to j + half - 1, within the line's own length."""
+    torch = _torch()
+    half = (window + 2) // 2
+    j = torch.arange(length).view(-1, 1)
+    ends = torch.minimum(torch.tensor(lengths).view(1, -1), j + half)
+    counts = (ends - torch.clamp(j - (window - half), min=0)).clamp(min=1)  # >= 1 past a line's end, unused
+    return counts.to(device=like.device, dtype=like.dtype).unsqueeze(2)
 
 
 def _quality(small: torch.Tensor) -> torch.Tensor:

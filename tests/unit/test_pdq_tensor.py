@@ -113,6 +113,16 @@ def test_mixed_sizes_in_batches_give_one_at_a_time_answers(corpus: list) -> None
     assert pdq_batch(torch.stack(same)) == [pdq_batch([p])[0] for p in same]  # an [N,H,W,3] tensor
 
 
+def test_thumbnails_of_many_sizes_padded_into_one_batch_equal_the_reference() -> None:
+    rng = np.random.default_rng(7)
+    # sizes in the 129-256 band share box windows of 2: one zero-padded batch; and a band of 3
+    sizes = [(int(rng.integers(129, 257)), int(rng.integers(129, 257))) for _ in range(12)]
+    sizes += [(int(rng.integers(257, 385)), int(rng.integers(257, 385))) for _ in range(6)]
+    thumbs = [photo(300 + s, h, w) for s, (h, w) in enumerate(sizes)]
+    got = pdq_batch([torch.from_numpy(t) for t in thumbs])
+    assert got == [reference(t) for t in thumbs]
+
+
 def encode(rgb: np.ndarray, fmt: str, **options: object) -> bytes:
     out = io.BytesIO()
     Image.fromarray(rgb).save(out, fmt, **options)
