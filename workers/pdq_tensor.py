@@ -423,13 +423,13 @@ def _decode_jpegs_cuda(blobs: list[bytes], dev: torch.device) -> list[torch.Tens
     try:
         decoded = tvio.decode_jpeg(data, mode=tvio.ImageReadMode.RGB, device=dev)
         return [d.permute(1, 2, 0) for d in decoded]
-    except RuntimeError:
+    except Exception:  # one bad JPEG fails the whole call: find it below
         pass
     out: list[torch.Tensor | None] = []
     for d in data:
         try:
             out.append(tvio.decode_jpeg(d, mode=tvio.ImageReadMode.RGB, device=dev).permute(1, 2, 0))
-        except RuntimeError:
+        except Exception:  # the CPU decoder tries it and says why
             out.append(None)
     return out
 
@@ -438,7 +438,7 @@ def _decode_jpeg_cpu(i: int, blob: bytes, dev: torch.device) -> torch.Tensor | U
     tvio = _torchvision_io()
     try:
         picture = tvio.decode_jpeg(_as_uint8_tensor(blob), mode=tvio.ImageReadMode.RGB)
-    except RuntimeError as e:
+    except Exception as e:  # libjpeg's errors come as RuntimeError; any error is this blob's
         return Undecodable(f"blob {i}: JPEG does not decode: {_last_line(e)}")
     return picture.permute(1, 2, 0).to(dev)
 
