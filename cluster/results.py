@@ -43,7 +43,9 @@ def histograms_key(case: str, job_id: str) -> str:
 
 
 # Rows per row group of a job's tables: parts (one per segment, often a handful of rows) are
-# gathered so that a query reads a few large row groups, not thousands of tiny ones.
+# gathered so that a query reads a few large row groups, not thousands of tiny ones. Every
+# group but the last holds exactly this many, so the file depends on its rows alone, not on
+# how the work was cut into tasks (segment size, file batches).
 ROW_GROUP_ROWS = 16384
 
 
@@ -56,9 +58,9 @@ def concatenate(
     out_schema: pa.Schema | None = None,
 ) -> int:
     """Stream the Parquet parts at `keys` (in key order, read as `schema`) into one object at
-    `target`, a row group's worth of parts in memory at a time. `each` sees every non-empty
-    part and returns the table to write (of `out_schema`, default `schema`), or None to write
-    the part as read."""
+    `target`, in row groups of ROW_GROUP_ROWS rows, a row group's worth of parts in memory at
+    a time. `each` sees every non-empty part and returns the table to write (of `out_schema`,
+    default `schema`), or None to write the part as read."""
     rows = 0
     out_schema = out_schema or schema
     fd, path = tempfile.mkstemp(suffix=".parquet", prefix="quarry-results-")
@@ -74,12 +76,17 @@ def concatenate(
                 table = each(part)
                 pending.append(part if table is None else table)
                 rows += part.num_rows
-                pending_rows += part.num_rows
+                pending_rows += pending[-1].num_rows
                 if pending_rows >= ROW_GROUP_ROWS:
-                    writer.write_table(pa.concat_tables(pending))
-                    pending, pending_rows = [], 0
-            if pending or rows == 0:
-                writer.write_table(pa.concat_tables(pending) if pending else out_schema.empty_table())
+                    # One contiguous table, so that neither the groups nor their pages follow
+                    # the parts' boundaries; what is left over starts the next group.
+                    gathered = pa.concat_tables(pending).combine_chunks()
+                    whole = pending_rows - pending_rows % ROW_GROUP_ROWS
+                    writer.write_table(gathered.slice(0, whole), row_group_size=ROW_GROUP_ROWS)
+                    pending, pending_rows = [gathered.slice(whole)], pending_rows - whole
+            if pending_rows or rows == 0:
+                last = pa.concat_tables(pending).combine_chunks() if pending_rows else out_schema.empty_table()
+                writer.write_table(last)
         store.put_file(RESULTS, target, path, PARQUET)
     finally:
         os.unlink(path)

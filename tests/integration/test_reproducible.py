@@ -18,12 +18,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from cluster import api
+from cluster import api, results
 from cluster.catalog import find_by_sha256, iter_manifest
 from cluster.hashsets.publish import import_set, remove_set
 from cluster.query import KNOWN, Query
 from cluster.query_engine import Catalog
-from cluster.results import manifest_key
+from cluster.results import concatenate, manifest_key
 from cluster.rules import add_rule_set, remove_rule_set
 from workers.manifest import MANIFEST_SCHEMA, STORED_MANIFEST_SCHEMA
 from workers.store import PARQUET, RESULTS
@@ -163,3 +163,27 @@ def test_the_rerun_reads_the_same_evidence(jobs, forged, testdata):
     images = [jobs[2].summary["images"][i]["digests"]["sha256"] for i in range(2)]
     data = [Path(forged[0]).read_bytes(), (testdata / FS_IMAGE).read_bytes()]
     assert images == [hashlib.sha256(d).hexdigest() for d in data]
+
+
+def test_row_groups_do_not_follow_the_parts(store, jobs, monkeypatch):
+    """The same rows cut into parts differently (another segment size, other file batches)
+    make the same file: full row groups, the rest in the last."""
+    monkeypatch.setattr(results, "ROW_GROUP_ROWS", 7)
+    table = pq.read_table(io.BytesIO(manifest_bytes(store, jobs[0])))
+    n = table.num_rows
+    assert n > 40 and table.column("yara").null_count < n  # lists, nulls, strings, numbers
+    made = []
+    for cut, sizes in enumerate(([n], [1] * n, [3, 0, 5, 11, 2, n - 21], [7] * (n // 7) + [n % 7], [13, n - 13])):
+        keys, start = [], 0
+        for i, size in enumerate(sizes):
+            keys.append(f"repro-groups/cut{cut}/part{i:04d}.parquet")
+            store.put_table(RESULTS, keys[-1], table.slice(start, size))
+            start += size
+        target = f"repro-groups/cut{cut}/whole.parquet"
+        assert concatenate(store, keys, table.schema, target, lambda part: None) == n
+        made.append(store.get_bytes(RESULTS, target))
+    assert all(data == made[0] for data in made)
+    written = pq.ParquetFile(io.BytesIO(made[0]))
+    groups = [written.metadata.row_group(i).num_rows for i in range(written.num_row_groups)]
+    assert groups == [7] * (n // 7) + ([n % 7] if n % 7 else [])
+    assert written.read().equals(table)
