@@ -18,9 +18,10 @@ from bench.common import ensure_peers, warm_cache
 from bench.features import bench_features
 from bench.hashing import bench_hashing
 from bench.hashsets import bench_hashset_lookups
+from bench.perceptual import bench_perceptual
 from cluster.forge import forge_image
 
-ALL = ("hashing", "carving", "features", "hashsets")
+ALL = ("hashing", "carving", "features", "hashsets", "perceptual")
 
 
 def main() -> None:
@@ -58,6 +59,9 @@ def main() -> None:
             print()
         if "hashsets" in only:
             figures["hashsets"] = bench_hashset_lookups(args.set_size, args.lookups, tmp)
+            print()
+        if "perceptual" in only:  # its own input: generated 1-megapixel JPEGs
+            figures["perceptual"] = bench_perceptual(500, args.seed, args.repeat)
             print()
     print(json.dumps(figures))
 
