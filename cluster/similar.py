@@ -20,7 +20,7 @@ from cluster.catalog import find_by_sha256
 from workers.artifacts import chunk_digests
 from workers.store import ARTIFACTS, RESULTS, ObjectStore, artifact_key, s3_filesystem
 
-COLUMNS = ["case", "job", "image_path", "offset", "length", "type", "status", "sha256", "ssdeep", "tlsh", "known"]
+COLUMNS = ["image_path", "offset", "length", "type", "status", "sha256", "ssdeep", "tlsh", "known"]
 
 
 @dataclass(frozen=True)
@@ -45,12 +45,14 @@ def reference(store: ObjectStore, sha256: str) -> Reference:
 def _rows(store: ObjectStore, case: str | None) -> Iterator[dict[str, Any]]:
     s3 = s3_filesystem(store.config)
     for key in store.list_keys(RESULTS, f"{case}/" if case else "", "/manifest.parquet"):
+        job_case, job_id = key.split("/")[:2]  # a manifest's case and job are its key's (docs/schema.md)
         with s3.open_input_file(f"{RESULTS}/{key}") as f:
             manifest = pq.ParquetFile(f)
             if "ssdeep" not in manifest.schema_arrow.names:
                 continue  # written before similarity digests were recorded
             for batch in manifest.iter_batches(batch_size=4096, columns=COLUMNS):
-                yield from batch.to_pylist()
+                for row in batch.to_pylist():
+                    yield {"case": job_case, "job": job_id, **row}
 
 
 def find_similar(

@@ -72,6 +72,7 @@ def test_similar_artifacts_ranked_with_reference_scores(settings, store, tmp_pat
     assert want_edited >= 50, "the edited copy is similar by the reference tool's measure"
     top = rows[0]
     assert (top["sha256"], top["offset"]) == (hashlib.sha256(edited).hexdigest(), offsets["edited"])
+    assert (top["case"], top["job"]) == ("similar", job.id)
     assert top["ssdeep_score"] == want_edited
     assert top["tlsh_distance"] == tlsh.diff(tlsh.hash(base), tlsh.hash(edited))
     for row in rows[1:]:
