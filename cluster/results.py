@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 from workers.artifacts import ArtifactCounts
 from workers.carve_links import ParentLinker
 from workers.features import FEATURE_SCHEMA, RUNS_SCHEMA, FileMap, Histogram, features_part_key, runs_part_key
-from workers.manifest import MANIFEST_SCHEMA, PART_SCHEMA, STORED_MANIFEST_SCHEMA, without_implied
+from workers.manifest import MANIFEST_SCHEMA, PART_SCHEMA, PERCEPTUAL_FIELDS, STORED_MANIFEST_SCHEMA, without_implied
 from workers.store import PARQUET, RESULTS, ObjectStore
 from workers.yara_scan import YARA_SCHEMA, yara_part_key
 
@@ -54,13 +54,13 @@ def concatenate(
     keys: list[str],
     schema: pa.Schema,
     target: str,
-    each: Callable[[pa.Table], pa.Table | None],
+    each: Callable[[pa.Table, str], pa.Table | None],
     out_schema: pa.Schema | None = None,
 ) -> int:
     """Stream the Parquet parts at `keys` (in key order, read as `schema`) into one object at
     `target`, in row groups of ROW_GROUP_ROWS rows, a row group's worth of parts in memory at
-    a time. `each` sees every non-empty part and returns the table to write (of `out_schema`,
-    default `schema`), or None to write the part as read."""
+    a time. `each` sees every non-empty part (and its key) and returns the table to write (of
+    `out_schema`, default `schema`), or None to write the part as read."""
     rows = 0
     out_schema = out_schema or schema
     fd, path = tempfile.mkstemp(suffix=".parquet", prefix="quarry-results-")
@@ -73,7 +73,7 @@ def concatenate(
                 part = pq.read_table(io.BytesIO(store.get_bytes(RESULTS, key)), schema=schema)
                 if part.num_rows == 0:
                     continue
-                table = each(part)
+                table = each(part, key)
                 pending.append(part if table is None else table)
                 rows += part.num_rows
                 pending_rows += pending[-1].num_rows
@@ -103,7 +103,7 @@ def write_features(
     histogram = Histogram()
     maps: dict[int, FileMap] = {}
 
-    def place(part: pa.Table) -> pa.Table:
+    def place(part: pa.Table, _key: str) -> pa.Table:
         histogram.add_table(part)
         image = part.column("image_index")[0].as_py()
         if image not in maps:
@@ -126,21 +126,43 @@ def write_features(
     }
 
 
-def write_manifest(store: ObjectStore, case: str, job_id: str, part_keys: list[str], image_sha256: list[str]) -> int:
+def write_manifest(
+    store: ObjectStore,
+    case: str,
+    job_id: str,
+    part_keys: list[str],
+    image_sha256: list[str],
+    sidecars: dict[str, str] | None = None,
+) -> int:
     """Stream parts (in key order: image, then segment) into one Parquet manifest with the
-    image digest filled in and each carve linked to the carve containing it. The case and
-    job are left out (the manifest's key names them), so that a run of the same work under
-    another job id writes the same bytes."""
+    image digest filled in, each carve linked to the carve containing it, and the perceptual
+    hashes of its pictures joined in from each part's sidecar (`sidecars`: part key -> key).
+    The case and job are left out (the manifest's key names them), so that a run of the same
+    work under another job id writes the same bytes."""
     linkers: dict[int, ParentLinker] = {}
+    sidecars = sidecars or {}
 
-    def complete(part: pa.Table) -> pa.Table:
+    def complete(part: pa.Table, key: str) -> pa.Table:
         part = part.sort_by([("image_index", "ascending"), ("offset", "ascending"), ("length", "descending")])
         part = _link_carves(part, linkers)
         digests = [image_sha256[i] for i in part.column("image_index").to_pylist()]
         part = part.add_column(3, MANIFEST_SCHEMA.field("image_sha256"), pa.array(digests, pa.string()))
+        part = _join_perceptual(store, part, sidecars.get(key))
         return without_implied(part)
 
     return concatenate(store, part_keys, PART_SCHEMA, manifest_key(case, job_id), complete, STORED_MANIFEST_SCHEMA)
+
+
+def _join_perceptual(store: ObjectStore, part: pa.Table, sidecar: str | None) -> pa.Table:
+    """The perceptual columns of the part's pictures, from its sidecar (one part's pictures in
+    memory); nulls where there is none."""
+    found: dict[str, dict[str, Any]] = {}
+    if sidecar is not None and store.size(RESULTS, sidecar) is not None:
+        found = {r["sha256"]: r for r in pq.read_table(io.BytesIO(store.get_bytes(RESULTS, sidecar))).to_pylist()}
+    shas = part.column("sha256").to_pylist()
+    for f in PERCEPTUAL_FIELDS:
+        part = part.append_column(f, pa.array([found.get(s, {}).get(f.name) for s in shas], f.type))
+    return part
 
 
 def _link_carves(part: pa.Table, linkers: dict[int, ParentLinker]) -> pa.Table:
@@ -194,7 +216,7 @@ def write_yara(
     sets) into the job's yara.parquet, and count matches and errors per rule set."""
     per_set = {name: {"version": version, "matches": 0, "errors": 0} for name, version in sorted(rule_sets.items())}
 
-    def count(part: pa.Table) -> None:
+    def count(part: pa.Table, _key: str) -> None:
         for name, error in zip(*part.select(["rule_set", "error"]).to_pydict().values(), strict=True):
             per_set[name]["errors" if error is not None else "matches"] += 1
 

@@ -57,8 +57,18 @@ PART_SCHEMA = pa.schema(
     ]
 )
 
+# What the perceptual step adds to a picture's row (workers/perceptual.py), joined in when the
+# manifest is written; null for everything else.
+PERCEPTUAL_FIELDS = [
+    pa.field("pdq", pa.string()),  # PDQ, 64 hex digits
+    pa.field("pdq_quality", pa.uint8()),  # 0..100; under 50 unreliable
+    pa.field("phash", pa.string()),  # 64-bit pHash, 16 hex digits
+    pa.field("known_images", pa.list_(pa.string())),  # "set/label@distance" of listed PDQ hashes within reach
+    pa.field("perceptual_warning", pa.string()),  # why a picture was not hashed (damaged, too large)
+]
+
 # The rows readers see (queries, exports): case and job first.
-MANIFEST_SCHEMA = PART_SCHEMA.insert(3, pa.field("image_sha256", pa.string()))
+MANIFEST_SCHEMA = pa.schema([*PART_SCHEMA.insert(3, pa.field("image_sha256", pa.string())), *PERCEPTUAL_FIELDS])
 # Implied by a manifest's key, so not stored in it.
 IMPLIED_COLUMNS = ("case", "job")
 # What manifest.parquet holds (manifests written before this also hold case and job:

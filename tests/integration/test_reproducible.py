@@ -180,7 +180,7 @@ def test_row_groups_do_not_follow_the_parts(store, jobs, monkeypatch):
             store.put_table(RESULTS, keys[-1], table.slice(start, size))
             start += size
         target = f"repro-groups/cut{cut}/whole.parquet"
-        assert concatenate(store, keys, table.schema, target, lambda part: None) == n
+        assert concatenate(store, keys, table.schema, target, lambda part, key: None) == n
         made.append(store.get_bytes(RESULTS, target))
     assert all(data == made[0] for data in made)
     written = pq.ParquetFile(io.BytesIO(made[0]))
