@@ -51,6 +51,8 @@ HISTOGRAMS = {"quarry_store_upload_seconds"}
 GAUGES = {
     "quarry_jobs",
     "quarry_jobs_waiting",
+    "quarry_task_slots_used",
+    "quarry_task_slots",
     "quarry_tasks_pending",
     "quarry_running_bytes_total",
     "quarry_running_bytes_done",
