@@ -6,6 +6,7 @@ mod errors;
 mod features;
 mod hasher;
 mod hashset;
+mod perceptual;
 mod similarity;
 
 use pyo3::prelude::*;
@@ -28,5 +29,14 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(similarity::ssdeep_compare, m)?)?;
     m.add_function(wrap_pyfunction!(similarity::tlsh_digest, m)?)?;
     m.add_function(wrap_pyfunction!(similarity::tlsh_diff, m)?)?;
+    m.add_function(wrap_pyfunction!(perceptual::pdq_hash, m)?)?;
+    m.add_function(wrap_pyfunction!(perceptual::pdq_hash_rgb, m)?)?;
+    m.add_function(wrap_pyfunction!(perceptual::phash, m)?)?;
+    m.add_function(wrap_pyfunction!(perceptual::phash_rgb, m)?)?;
+    m.add_function(wrap_pyfunction!(perceptual::decode_rgb, m)?)?;
+    m.add_function(wrap_pyfunction!(perceptual::pdq_quality_reliable, m)?)?;
+    m.add_function(wrap_pyfunction!(perceptual::hash_distance, m)?)?;
+    m.add("PDQ_MIN_QUALITY", crate::perceptual::PDQ_MIN_RELIABLE_QUALITY)?;
+    m.add("PDQ_MATCH_DISTANCE", crate::perceptual::PDQ_MATCH_DISTANCE)?;
     Ok(())
 }
