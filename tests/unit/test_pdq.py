@@ -34,6 +34,7 @@ from rust_core._native import (
     PDQ_MIN_QUALITY,
     decode_rgb,
     hash_distance,
+    image_hashes,
     pdq_hash,
     pdq_hash_rgb,
     pdq_quality_reliable,
@@ -428,6 +429,7 @@ def test_phash_of_files_is_phash_of_the_decoded_pixels(suite_files: list[Path]) 
     for name, data in files:
         pixels = pillow_pixels(data)
         assert phash(data) == phash_rgb(pixels.tobytes(), pixels.shape[1], pixels.shape[0]), name
+        assert image_hashes(data) == (*pdq_hash(data), phash(data)), name  # one decode, both hashes
         with Image.open(io.BytesIO(data)) as im:
             if im.mode in ("RGB", "L", "P") and near_median(pixels) == 0:
                 assert phash(data) == str(imagehash.phash(im)), name

@@ -138,6 +138,12 @@ pub fn phash_bytes(data: &[u8], max_pixels: u64) -> Result<PHash, PerceptualErro
     Ok(phash(&img))
 }
 
+/// PDQ and pHash of an image file's bytes from one decode (what the hashing step wants).
+pub fn hashes_bytes(data: &[u8], max_pixels: u64) -> Result<(PdqHash, PHash), PerceptualError> {
+    let img = decode(data, max_pixels)?;
+    Ok((pdq_hash(&img), phash(&img)))
+}
+
 /// An image file's first frame as packed RGB8 (the pixels both hashes see), with its width and
 /// height; at most `max_pixels` pixels.
 pub fn decode_rgb(data: &[u8], max_pixels: u64) -> Result<(Vec<u8>, usize, usize), PerceptualError> {

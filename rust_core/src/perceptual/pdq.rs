@@ -98,8 +98,13 @@ impl LumaTables {
 
     fn row(&self, rgb: &[u8], out: &mut [f32]) {
         for (px, y) in rgb.chunks_exact(3).zip(out.iter_mut()) {
-            *y = (self.r[px[0] as usize] + self.g[px[1] as usize] + self.b[px[2] as usize]) as f32;
+            *y = self.pixel(px[0], px[1], px[2]);
         }
+    }
+
+    #[inline(always)]
+    fn pixel(&self, r: u8, g: u8, b: u8) -> f32 {
+        (self.r[r as usize] + self.g[g as usize] + self.b[b as usize]) as f32
     }
 }
 
@@ -370,12 +375,19 @@ impl Downsampler {
         }
     }
 
-    /// Next luminance row of the picture.
-    fn push_luma(&mut self, luma: &[f32]) {
-        self.first.add(luma);
-        if self.first.full() {
-            self.flush_first();
+    /// The next (up to `LANES`) RGB rows of the picture, their luminance written straight into
+    /// the interleaved batch.
+    fn push_rgb_rows(&mut self, rgb: &[&[u8]], luma: &LumaTables) {
+        debug_assert!(rgb.len() <= LANES && self.first.len == 0);
+        let n = rgb.len();
+        for (c, lanes) in self.first.input.chunks_exact_mut(LANES).enumerate() {
+            for (lane, row) in lanes[..n].iter_mut().zip(rgb) {
+                let px = &row[c * 3..c * 3 + 3];
+                *lane = luma.pixel(px[0], px[1], px[2]);
+            }
         }
+        self.first.len = n;
+        self.flush_first();
     }
 
     fn flush_first(&mut self) {
@@ -445,7 +457,6 @@ fn downsample(src: &impl RgbRows) -> [[f32; SIDE]; SIDE] {
     let (rows, cols) = (src.height(), src.width());
     let luma = LumaTables::new();
     let mut scratch = vec![0u8; cols * 3];
-    let mut y = vec![0.0f32; cols];
 
     if rows == SIDE && cols == SIDE {
         let mut block = [[0.0f32; SIDE]; SIDE];
@@ -455,9 +466,14 @@ fn downsample(src: &impl RgbRows) -> [[f32; SIDE]; SIDE] {
         return block;
     }
     let mut stream = Downsampler::new(rows, cols);
-    for r in 0..rows {
-        luma.row(src.row(r, &mut scratch), &mut y);
-        stream.push_luma(&y);
+    let mut scratches = vec![vec![0u8; cols * 3]; LANES];
+    for first in (0..rows).step_by(LANES) {
+        let batch: Vec<&[u8]> = scratches
+            .iter_mut()
+            .zip(first..rows.min(first + LANES))
+            .map(|(s, r)| src.row(r, s))
+            .collect();
+        stream.push_rgb_rows(&batch, &luma);
     }
     stream.finish()
 }

@@ -33,6 +33,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(perceptual::pdq_hash_rgb, m)?)?;
     m.add_function(wrap_pyfunction!(perceptual::phash, m)?)?;
     m.add_function(wrap_pyfunction!(perceptual::phash_rgb, m)?)?;
+    m.add_function(wrap_pyfunction!(perceptual::image_hashes, m)?)?;
     m.add_function(wrap_pyfunction!(perceptual::decode_rgb, m)?)?;
     m.add_function(wrap_pyfunction!(perceptual::pdq_quality_reliable, m)?)?;
     m.add_function(wrap_pyfunction!(perceptual::hash_distance, m)?)?;

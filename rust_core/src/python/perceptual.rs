@@ -39,6 +39,21 @@ pub fn pdq_hash_rgb(
     Ok((h.to_hex(), h.quality))
 }
 
+/// Both hashes of an image file's bytes from a single decode: (PDQ hex, PDQ quality, pHash hex).
+#[pyfunction]
+#[pyo3(signature = (data, *, max_pixels = DEFAULT_MAX_PIXELS))]
+pub fn image_hashes(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    max_pixels: u64,
+) -> PyResult<(String, u32, String)> {
+    let bytes = Bytes::get(data, "image_hashes(data)")?;
+    let (pdq, ph) = py
+        .detach(|| perceptual::hashes_bytes(bytes.as_slice(), max_pixels))
+        .map_err(|e| failed("image_hashes(data)", e))?;
+    Ok((pdq.to_hex(), pdq.quality, ph.to_hex()))
+}
+
 /// 64-bit pHash of an image file's bytes as 16 hex digits (imagehash's `phash` definition).
 #[pyfunction]
 #[pyo3(signature = (data, *, max_pixels = DEFAULT_MAX_PIXELS))]
