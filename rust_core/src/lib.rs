@@ -9,6 +9,7 @@ pub mod hashing;
 pub mod hashset;
 #[doc(hidden)]
 pub mod noise;
+pub mod pdqindex;
 pub mod perceptual;
 pub mod similarity;
 
