@@ -73,7 +73,7 @@ class JobManager:
         self.journal = Journal(self.store)
         self.audit = AuditLog(self.store)
         self.metrics = Metrics()
-        self.metrics.serve(settings.metrics_port)
+        self.metrics_served = self.metrics.serve(settings.metrics_port)
         self.progress = RunningJobs(self.metrics)
         self.health = NodeHealth(self.metrics)
         self.health.start()
@@ -93,6 +93,7 @@ class JobManager:
             "pid": os.getpid(),
             "node": current_node(),
             "started": _utc_now(),
+            "metrics_port": self.settings.metrics_port if self.metrics_served else None,
         }
 
     def _waiting(self) -> float:
@@ -118,7 +119,7 @@ class JobManager:
                 return False
             thread = threading.Thread(target=self._run_guarded, args=(job_id,), name=f"job-{job_id}", daemon=True)
             self.running[job_id] = thread
-        thread.start()
+            thread.start()  # inside the lock: a thread not yet started is not alive, and would be started twice
         return True
 
     def cancel(self, job_id: str) -> str:
@@ -303,6 +304,7 @@ class JobManager:
                 time.monotonic() - started,
             )
         )
+        self._record_intake(job)
         return "partial" if job.failed_tasks else "done"
 
     def _segments(self, img: ImageRef, i: int, ranges: list[tuple[int, int]] | None) -> list[Segment]:
@@ -342,20 +344,25 @@ class JobManager:
         job.summary["yara"] = {**yara, "raw": job.yara_raw, "timeout": job.yara_timeout}
         job.summary["features"] = features
         job.summary["seals"] = seal(self.store, job.case, job.id)
+        self.store.put_json(RESULTS, summary_key(job.case, job.id), job.summary)
+
+    def _record_intake(self, job: JobRecord) -> None:
+        """Each image's intake verification, counted and entered in the audit log once."""
+        assert job.summary is not None
         for img in job.summary["images"]:
             self.metrics.intake.labels(img["verification"]["result"]).inc()
-        self.store.put_json(RESULTS, summary_key(job.case, job.id), job.summary)
         for i, img in enumerate(job.summary["images"]):
             result = img["verification"]["result"]
-            self.audit.append(
-                actor=NAME,
-                role="system",
-                action="intake.verify",
-                outcome="failed" if result == "mismatch" else "allowed",
-                case=job.case,
-                target=job.id,
-                details={"image": i, "path": img["path"], "sha256": img["digests"]["sha256"], "result": result},
-            )
+            entry = {
+                "actor": NAME,
+                "role": "system",
+                "action": "intake.verify",
+                "outcome": "failed" if result == "mismatch" else "allowed",
+                "case": job.case,
+                "target": job.id,
+                "details": {"image": i, "path": img["path"], "sha256": img["digests"]["sha256"], "result": result},
+            }
+            patiently(lambda entry=entry: self.audit.append(**entry))
 
     def _count_found(self, node: str, counts: ArtifactCounts) -> None:
         for set_name, n in counts.known_bad.items():

@@ -21,6 +21,7 @@ from tests.integration.conftest import (
 )
 from tests.integration.conftest import prom_query as query
 from tests.integration.ray_nodes import RayNodes
+from workers.store import JOURNAL, ObjectStore
 
 NODES = 3
 SEGMENT_MIB = 4
@@ -71,6 +72,8 @@ def test_each_byte_is_counted_once_across_nodes(three_nodes, project_prometheus,
     )
     done = quarry(["submit", "--case", "case-nodes", str(path)], env, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
+    # Prometheus scrapes this cluster's manager (not another process that took the port first).
+    assert ObjectStore(own_minio.config).get_json(JOURNAL, "manager.json")["metrics_port"] == metrics_port
     segments = math.ceil(size / (SEGMENT_MIB << 20))
     want = {"carved": float(size), "hashed": float(size), "finished": float(segments), "up": float(NODES)}
     got: dict[str, float] = {}
