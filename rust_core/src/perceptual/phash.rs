@@ -134,6 +134,16 @@ impl Weights {
         clip8(ss)
     }
 
+    /// Output sample `out` of a contiguous line of samples.
+    fn apply_line(&self, out: usize, line: &[u8]) -> u8 {
+        let (start, k) = &self.taps[out];
+        let mut ss: i32 = 1 << (PRECISION_BITS - 1);
+        for (&p, &w) in line[*start..*start + k.len()].iter().zip(k) {
+            ss = ss.wrapping_add(i32::from(p).wrapping_mul(w));
+        }
+        clip8(ss)
+    }
+
     /// The weight output sample `out` gives input `index`, if it reads it.
     fn weight(&self, out: usize, index: usize) -> Option<i32> {
         let (start, k) = &self.taps[out];
@@ -181,7 +191,7 @@ fn resize_32(src: &impl RgbRows) -> [[u8; SIZE]; SIZE] {
                 match &horiz {
                     Some(hw) => {
                         for (xx, v) in orow.iter_mut().enumerate() {
-                            *v = hw.apply(xx, |x| column[x]);
+                            *v = hw.apply_line(xx, &column);
                         }
                     }
                     None => orow.copy_from_slice(&column),
@@ -198,7 +208,7 @@ fn resize_32(src: &impl RgbRows) -> [[u8; SIZE]; SIZE] {
                 match &horiz {
                     Some(hw) => {
                         for (xx, v) in r.iter_mut().enumerate() {
-                            *v = hw.apply(xx, |x| line[x]);
+                            *v = hw.apply_line(xx, &line);
                         }
                     }
                     None => r.copy_from_slice(&line[..SIZE]),
