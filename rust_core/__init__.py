@@ -5,6 +5,8 @@ callers import ``rust_core`` and never the private module.
 """
 
 from rust_core._native import (
+    PDQ_MATCH_DISTANCE,
+    PDQ_MIN_QUALITY,
     Carve,
     Carver,
     CoreError,
@@ -16,7 +18,15 @@ from rust_core._native import (
     SsdeepHasher,
     TlshHasher,
     __version__,
+    decode_rgb,
     digest,
+    hash_distance,
+    image_hashes,
+    pdq_hash,
+    pdq_hash_rgb,
+    pdq_quality_reliable,
+    phash,
+    phash_rgb,
     ssdeep_compare,
     ssdeep_digest,
     tlsh_diff,
@@ -24,6 +34,16 @@ from rust_core._native import (
 )
 
 __all__ = [
+    "PDQ_MATCH_DISTANCE",
+    "PDQ_MIN_QUALITY",
+    "decode_rgb",
+    "hash_distance",
+    "image_hashes",
+    "pdq_hash",
+    "pdq_hash_rgb",
+    "pdq_quality_reliable",
+    "phash",
+    "phash_rgb",
     "Carve",
     "Carver",
     "CoreError",

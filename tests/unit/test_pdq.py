@@ -26,12 +26,11 @@ import pytest
 import scipy.fftpack
 from PIL import Image
 
-from rust_core import CoreError
-
 # Not yet re-exported by rust_core/__init__.py; the names below are the extension's own.
-from rust_core._native import (
+from rust_core import (
     PDQ_MATCH_DISTANCE,
     PDQ_MIN_QUALITY,
+    CoreError,
     decode_rgb,
     hash_distance,
     image_hashes,
