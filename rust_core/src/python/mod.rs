@@ -6,6 +6,7 @@ mod errors;
 mod features;
 mod hasher;
 mod hashset;
+mod pdqindex;
 mod perceptual;
 mod similarity;
 
@@ -23,6 +24,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(hasher::digest, m)?)?;
     m.add_class::<hashset::PyHashSet>()?;
     m.add_class::<hashset::PyHashSetBuilder>()?;
+    m.add_class::<pdqindex::PyPdqIndex>()?;
+    m.add_class::<pdqindex::PyPdqIndexBuilder>()?;
     m.add_class::<similarity::SsdeepHasher>()?;
     m.add_class::<similarity::TlshHasher>()?;
     m.add_function(wrap_pyfunction!(similarity::ssdeep_digest, m)?)?;
