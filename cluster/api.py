@@ -15,7 +15,7 @@ import ray
 
 from cluster.config import Settings
 from cluster.intake import expectations
-from cluster.jobs import TERMINAL, JobRecord, Journal
+from cluster.jobs import PERCEPTUAL_MODES, TERMINAL, JobRecord, Journal
 from cluster.manager import NAMESPACE, get_manager
 from cluster.placement import check_placeable, resource_for
 from cluster.profiles import CARVE_SCOPES
@@ -53,6 +53,7 @@ def prepare(
     profile: str | None = None,
     faults: list[str] | None = None,
     expect_each: list[list[str]] | None = None,
+    perceptual: str = "auto",
 ) -> JobRecord:
     """Check the images and the expected digests (`expect` for the one image, `expect_lists`
     naming images, `expect_each` per image) and build the job record, with the hash set and
@@ -65,6 +66,8 @@ def prepare(
         raise ValueError(f"task timeout {task_timeout}: give at least 1 second")
     for fault in faults or []:
         parse_fault(fault)
+    if perceptual not in PERCEPTUAL_MODES:
+        raise ValueError(f"perceptual hashing {perceptual!r}: use one of {', '.join(PERCEPTUAL_MODES)}")
     if not case or "/" in case:
         raise ValueError(f"case name {case!r} must be non-empty and contain no '/'")
     checked = check_images(paths, settings.store)
@@ -87,6 +90,7 @@ def prepare(
         task_timeout=task_timeout,
         profile=profile,
         faults=faults,
+        perceptual=perceptual,
     )
     for img in job.images:  # the evidence share its tasks need, if any (cluster/placement.py)
         img["share"] = resource_for(img["path"], dict(settings.evidence_roots))

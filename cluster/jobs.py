@@ -16,6 +16,10 @@ from workers.store import JOURNAL, ObjectStore
 # failed for good; the summary names them), failed or cancelled.
 TERMINAL = ("done", "partial", "failed", "cancelled")
 UNFINISHED = ("queued", "running", "cancelling")
+# How pictures get their perceptual hashes: on GPU nodes when the cluster has any, else by the
+# Rust core (auto); always the Rust core (cpu); the GPU's tensor code wherever it runs (tensor:
+# on a CPU node it runs on the CPU, for checks); not at all (off).
+PERCEPTUAL_MODES = ("auto", "cpu", "tensor", "off")
 DEFAULT_TASK_TIMEOUT = 1800
 JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # what a job id may look like (new_job_id's are stricter)
 
@@ -58,6 +62,7 @@ class JobRecord:
     faults: list[str] = field(default_factory=list)  # faults injected on purpose (workers/faults.py)
     failed_tasks: list[dict[str, Any]] = field(default_factory=list)  # tasks that failed for good
     image_bytes_done: list[int] = field(default_factory=list)  # carving progress per image
+    perceptual: str = "auto"  # pictures' PDQ/pHash: auto (GPU nodes when there are), cpu, tensor, off
 
     @classmethod
     def new(
@@ -75,6 +80,7 @@ class JobRecord:
         task_timeout: int = DEFAULT_TASK_TIMEOUT,
         profile: str | None = None,
         faults: list[str] | None = None,
+        perceptual: str = "auto",
     ) -> JobRecord:
         return cls(
             id=new_job_id(),
@@ -94,6 +100,7 @@ class JobRecord:
             task_timeout=task_timeout,
             profile=profile,
             faults=list(faults or []),
+            perceptual=perceptual,
         )
 
     def repeated(self) -> JobRecord:

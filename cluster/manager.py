@@ -34,7 +34,7 @@ from cluster.running_jobs import RunningJobs
 from cluster.scheduler import Slots
 from cluster.seals import seal
 from cluster.summary import job_summary
-from workers import carving, files, hashing
+from workers import carving, files, hashing, perceptual
 from workers.artifacts import ArtifactCounts
 from workers.carving import SegmentResult
 from workers.evidence import ImageRef
@@ -51,6 +51,21 @@ NAMESPACE = "quarry"
 WHEREABOUTS = "manager.json"  # in the journal bucket: where the running manager is
 HEAD = "node:__internal_head__"  # the resource Ray gives the head node alone
 PROGRESS_EVERY = 1.0  # seconds between progress writes to the journal
+
+
+def perceptual_summary(mode: str, results: list[perceptual.PerceptualResult]) -> dict[str, Any]:
+    """Pictures hashed, those that could not be, what hashed them, and known-image hits."""
+    known: dict[str, int] = {}
+    for r in results:
+        for name, n in r.known.items():
+            known[name] = known.get(name, 0) + n
+    return {
+        "mode": mode,
+        "pictures": sum(r.pictures for r in results),
+        "warnings": sum(r.warnings for r in results),
+        "engines": sorted({r.device for r in results}),
+        "known_images": dict(sorted(known.items())),
+    }
 
 
 def _utc_now() -> str:
@@ -214,9 +229,39 @@ class JobManager:
         listings: dict[int, Listing] = {}
         results: list[SegmentResult] = []
         found_files: list[FilesResult] = []
+        pictures: list[perceptual.PerceptualResult] = []
+        sidecars: dict[str, str] = {}
+        # GPU nodes hash pictures when the cluster has any (the task asks Ray for a GPU).
+        on_gpu = job.perceptual == "auto" and ray.cluster_resources().get("GPU", 0) >= 1
+        engine = "tensor" if on_gpu or job.perceptual == "tensor" else "rust"
+
+        def pictures_done(r: perceptual.PerceptualResult) -> None:
+            pictures.append(r)
+            if r.pictures or r.warnings:
+                sidecars[r.part_key] = perceptual.sidecar_key(r.part_key)
+
+        def hash_pictures(part_key: str, image_index: int) -> None:
+            """The perceptual step over a part just written (its pictures, carved or extracted)."""
+            if job.perceptual == "off":
+                return
+            run.add(
+                TaskSpec(
+                    perceptual.STEP,
+                    perceptual.perceptual_key(part_key),
+                    functools.partial(perceptual.hash_part(on_gpu).remote, store_ref, ctx, part_key, engine),
+                    pictures_done,
+                    self._count_pictures,
+                    about={"image": image_index, "path": images[image_index].path, "part": part_key},
+                )
+            )
+
+        def files_done(f: FilesResult) -> None:
+            found_files.append(f)
+            hash_pictures(f.part_key, f.image_index)
 
         def segment_done(r: SegmentResult) -> None:
             results.append(r)
+            hash_pictures(r.part_key, r.image_index)
             job.segments_done += 1
             job.bytes_done += r.bytes
             job.image_bytes_done[r.image_index] += r.bytes
@@ -249,7 +294,7 @@ class JobManager:
                         files.EXTRACT_STEP,
                         files.batch_key(img, li.image_index, li.key, b),
                         functools.partial(on(files.extract_files, img), store_ref, ctx, img, li.image_index, li.key, b),
-                        found_files.append,
+                        files_done,
                         self._count_files,
                         about={"image": li.image_index, "path": img.path, "batch": b},
                     )
@@ -302,6 +347,8 @@ class JobManager:
                 [listings[i] for i in in_order],
                 found_files,
                 time.monotonic() - started,
+                sidecars,
+                pictures,
             )
         )
         self._record_intake(job)
@@ -330,10 +377,13 @@ class JobManager:
         listings: list[Listing],
         found_files: list[FilesResult],
         seconds: float,
+        sidecars: dict[str, str],
+        pictures: list[perceptual.PerceptualResult],
     ) -> None:
         """The manifest, its digest filter, the YARA and feature tables and the summary."""
         part_keys = [r.part_key for r in results] + [f.part_key for f in found_files]
-        rows = write_manifest(self.store, job.case, job.id, part_keys, [d.digests["sha256"] for d in digests])
+        image_digests = [d.digests["sha256"] for d in digests]
+        rows = write_manifest(self.store, job.case, job.id, part_keys, image_digests, sidecars)
         write_digest_filter(self.store, job.case, job.id, manifest_key(job.case, job.id))
         yara = write_yara(self.store, job.case, job.id, part_keys, job.rule_sets)
         files_keys: dict[int, list[str]] = {}
@@ -343,6 +393,7 @@ class JobManager:
         job.summary = job_summary(job, digests, results, listings, found_files, rows, seconds)
         job.summary["yara"] = {**yara, "raw": job.yara_raw, "timeout": job.yara_timeout}
         job.summary["features"] = features
+        job.summary["perceptual"] = perceptual_summary(job.perceptual, pictures)
         job.summary["seals"] = seal(self.store, job.case, job.id)
         self.store.put_json(RESULTS, summary_key(job.case, job.id), job.summary)
 
@@ -369,6 +420,13 @@ class JobManager:
             self.metrics.known_bad_hits.labels(node, set_name).inc(n)
         if counts.yara_matches:
             self.metrics.yara_matches.labels(node).inc(counts.yara_matches)
+
+    def _count_pictures(self, r: perceptual.PerceptualResult) -> None:
+        self.metrics.count_work(r.node, perceptual.STEP, 0, r.seconds)
+        if r.pictures:
+            self.metrics.pictures_hashed.labels(r.node, r.device).inc(r.pictures)
+        for set_name, n in r.known.items():
+            self.metrics.known_image_hits.labels(r.node, set_name).inc(n)
 
     def _count_files(self, f: FilesResult) -> None:
         self.metrics.count_work(f.node, files.EXTRACT_STEP, 0, f.seconds)

@@ -53,6 +53,18 @@ class Metrics:
             ["node", "kind"],
             registry=r,
         )
+        self.pictures_hashed = Counter(
+            "quarry_pictures_hashed",
+            "Pictures given a PDQ and pHash, by node and what hashed them (rust, or the tensor path on cuda or cpu)",
+            ["node", "device"],
+            registry=r,
+        )
+        self.known_image_hits = Counter(
+            "quarry_known_image_hits",
+            "Pictures within reach of a listed PDQ hash, by node and known-image list",
+            ["node", "set"],
+            registry=r,
+        )
         self.intake = Counter(
             "quarry_intake_verifications",
             "Images checked against acquisition digests, by result (match, mismatch, absent)",

@@ -16,9 +16,10 @@ from typing import Any
 from workers.carving import SegmentResult
 from workers.files import FilesResult, Listing
 from workers.hashing import ImageDigests
+from workers.perceptual import PerceptualResult
 from workers.store import JOURNAL, ObjectStore
 
-TYPES: dict[str, type] = {t.__name__: t for t in (SegmentResult, FilesResult, Listing, ImageDigests)}
+TYPES: dict[str, type] = {t.__name__: t for t in (SegmentResult, FilesResult, Listing, ImageDigests, PerceptualResult)}
 
 
 def done_prefix(case: str, job_id: str) -> str:

@@ -12,7 +12,7 @@ from cluster.batch import group_jobs, read_manifest
 from cluster.commands import via_api
 from cluster.commands.common import counts_line, parse_size
 from cluster.config import Settings, load_settings
-from cluster.jobs import JobRecord
+from cluster.jobs import PERCEPTUAL_MODES, JobRecord
 from cluster.profiles import CARVE_SCOPES, DEFAULT_PROFILE, Profile, list_profiles, load_profile
 from workers.hashing import DIGESTS, HashPlan
 from workers.store import ObjectStore
@@ -119,6 +119,7 @@ def job_options(profile: Profile, args: argparse.Namespace, priority: int | None
         "task_timeout": given("task_timeout", profile.task_timeout),
         "profile": profile.name,
         "faults": args.inject_fault,
+        "perceptual": args.perceptual,
     }
 
 
@@ -270,6 +271,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=[],
         metavar="FILE",
         help="md5sum/sha1sum/sha256sum-style list naming the images (by path or file name)",
+    )
+    s.add_argument(
+        "--perceptual",
+        choices=PERCEPTUAL_MODES,
+        default="auto",
+        help="pictures' PDQ and pHash: on GPU nodes when the cluster has any, else the Rust core (auto); "
+        "always the Rust core (cpu); the GPU's tensor code wherever it runs (tensor); not at all (off)",
     )
     s.add_argument(
         "--inject-fault",
