@@ -1,6 +1,8 @@
 """Placement on a real three-node Ray cluster: an image on an evidence share that only one
 node mounts is worked on that node alone; an image on a share no node mounts is refused at
-submission; other images are spread over every node."""
+submission; other images are spread over every node; the perceptual step, which declares a
+GPU, runs only on the node that has one (a GPU declared to Ray; its tensor code falls back to
+the CPU there, as no real GPU is present)."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from workers.store import JOURNAL, ObjectStore
 
 @pytest.fixture(scope="module")
 def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RayNodes]:
-    cluster = RayNodes(3, tmp_path_factory.mktemp("placement-cache"), ('{"evidence_lab1": 1}',))
+    cluster = RayNodes(3, tmp_path_factory.mktemp("placement-cache"), ('{"evidence_lab1": 1}', '{"GPU": 1}'))
     yield cluster
     cluster.close()
 
@@ -56,9 +58,9 @@ def penv(own_minio, nodes, shares, tmp_path_factory) -> dict[str, str]:
     return env
 
 
-def nodes_that_worked(store: ObjectStore, case: str, job_id: str) -> set[str]:
-    """The node of every task attempt of the job, from the attempt markers."""
-    names = store.list_keys(JOURNAL, f"{case}/{job_id}/attempts/")
+def nodes_that_worked(store: ObjectStore, case: str, job_id: str, step: str = "") -> set[str]:
+    """The node of every task attempt of the job (of one step), from the attempt markers."""
+    names = store.list_keys(JOURNAL, f"{case}/{job_id}/attempts/{step}")
     assert names
     return {name.rsplit("/", 1)[1].split("-", 1)[1] for name in names}
 
@@ -70,7 +72,7 @@ def job_id_of(out: str) -> str:
 
 
 def test_an_image_on_a_share_is_worked_only_where_it_is_mounted(penv, own_minio, nodes, shares) -> None:
-    done = quarry(["submit", "--case", "share", str(shares["lab1"])], penv, timeout=600)
+    done = quarry(["submit", "--case", "share", "--perceptual", "off", str(shares["lab1"])], penv, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     mounted = {n for n, res in nodes.resources.items() if "evidence_lab1" in res}
     assert len(mounted) == 1
@@ -87,7 +89,22 @@ def test_an_image_on_a_share_no_node_mounts_is_refused(penv, own_minio, shares) 
 
 
 def test_other_images_use_every_node(penv, own_minio, shares) -> None:
-    done = quarry(["submit", "--case", "anywhere", str(shares["local"])], penv, timeout=600)
+    done = quarry(["submit", "--case", "anywhere", "--perceptual", "off", str(shares["local"])], penv, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert len(nodes_that_worked(ObjectStore(own_minio.config), "anywhere", job_id_of(done.stdout))) > 1
     assert os.path.getsize(shares["local"]) > 0
+
+
+def test_the_gpu_step_runs_only_where_a_gpu_is(penv, own_minio, nodes, shares, tmp_path) -> None:
+    small = tmp_path / "small.img"  # 16 MiB of the forged image: pictures enough, four segments
+    with shares["local"].open("rb") as f:
+        small.write_bytes(f.read(16 << 20))
+    done = quarry(["submit", "--case", "gpu", str(small)], penv, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    job_id = job_id_of(done.stdout)
+    gpu = {n for n, res in nodes.resources.items() if res.get("GPU")}
+    store = ObjectStore(own_minio.config)
+    assert nodes_that_worked(store, "gpu", job_id, "perceptual/") == gpu
+    assert len(nodes_that_worked(store, "gpu", job_id, "scan_segment/")) > 1
+    summary = store.get_json(JOURNAL, f"jobs/{job_id}.json")["summary"]["perceptual"]
+    assert summary["pictures"] > 0 and summary["engines"] == ["cpu"]  # the tensor path, on that node's CPU
