@@ -226,16 +226,19 @@ class KnownImages:
         """{set name: {"kind", "version"}} of the sets in use (provenance for the summary)."""
         return {info.name: {"kind": info.kind, "version": info.version} for info, _ in self.loaded}
 
-    def match(self, pdqs: Sequence[str | None], threshold: int = DEFAULT_THRESHOLD) -> list[list[ImageMatch]]:
+    def match(
+        self, pdqs: Sequence[str | None], threshold: int = DEFAULT_THRESHOLD, threads: int = 1
+    ) -> list[list[ImageMatch]]:
         """For each image (its PDQ as hex, or None), every listed hash within `threshold`
-        bits, nearest first; one batched search per set, threads over the node's cores."""
+        bits, nearest first; one batched search per set over `threads` threads (0: every
+        core; a Ray task should use no more than the CPUs it declared)."""
         threshold = check_threshold(threshold)
         matched: list[list[ImageMatch]] = [[] for _ in pdqs]
         raw, positions = pdq_bytes(pdqs)
         if not raw:
             return matched
         for info, index in self.loaded:
-            for query, entry, dist in index.search(raw, threshold):
+            for query, entry, dist in index.search(raw, threshold, threads=threads):
                 matched[positions[query]].append(ImageMatch(info.name, info.kind, index.label(entry), dist))
         for found in matched:
             found.sort(key=lambda m: (m.distance, m.set, m.label))

@@ -165,6 +165,7 @@ def test_known_images_match_per_picture(tmp_path):
         [],
     ]
     assert [known.verdict(m) for m in got] == ["bad", None, "bad", None, None, None]
+    assert known.match(pdqs, threads=0) == known.match(pdqs, threads=3) == got
     assert known.match(pdqs, threshold=32)[3] == [ImageMatch("aa-bad", "known-bad", "bad-32", 32)]
     assert known.match([]) == [] and known.match([None, ""]) == [[], []]
     with pytest.raises(ValueError, match="PDQ hash 1: 'abc' is not 64 hex digits"):
