@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rust_core._native import PdqIndex, PdqIndexBuilder
+from rust_core import PdqIndex, PdqIndexBuilder
 
 WIDTH = 32
 CHUNK = 1_000_000  # list hashes generated and added at a time

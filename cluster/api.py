@@ -23,6 +23,7 @@ from workers.faults import parse_fault
 from workers.hashing import HashPlan
 from workers.images import check_images
 from workers.known_files import pin_current
+from workers.known_images import pin_current as pin_pdq_sets
 from workers.store import ObjectStore
 from workers.yara_scan import pin_current as pin_rule_sets
 
@@ -92,6 +93,7 @@ def prepare(
         faults=faults,
         perceptual=perceptual,
     )
+    job.pdq_sets = dict(pin_pdq_sets(store))
     for img in job.images:  # the evidence share its tasks need, if any (cluster/placement.py)
         img["share"] = resource_for(img["path"], dict(settings.evidence_roots))
     return job

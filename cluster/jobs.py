@@ -63,6 +63,7 @@ class JobRecord:
     failed_tasks: list[dict[str, Any]] = field(default_factory=list)  # tasks that failed for good
     image_bytes_done: list[int] = field(default_factory=list)  # carving progress per image
     perceptual: str = "auto"  # pictures' PDQ/pHash: auto (GPU nodes when there are), cpu, tensor, off
+    pdq_sets: dict[str, str] = field(default_factory=dict)  # known-image list name -> version pinned
 
     @classmethod
     def new(
@@ -135,6 +136,7 @@ class JobRecord:
             yara_raw=self.yara_raw,
             yara_timeout=self.yara_timeout,
             faults=tuple(self.faults),
+            pdq_sets=tuple(sorted(self.pdq_sets.items())),
         )
 
     def image_refs(self) -> list[ImageRef]:

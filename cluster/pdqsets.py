@@ -30,7 +30,7 @@ from pathlib import Path
 
 from cluster.hashsets.errors import HashSetError
 from cluster.published import check_label, publish, remove_versions, version_docs
-from rust_core._native import CoreError, PdqIndex, PdqIndexBuilder
+from rust_core import CoreError, PdqIndex, PdqIndexBuilder
 from workers.known_files import KINDS
 from workers.known_images import INDEX_FILE, PDQSETS, PdqSetInfo, current_sets, ensure_bucket, index_key
 from workers.published import current_doc, meta_key

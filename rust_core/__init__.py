@@ -15,6 +15,8 @@ from rust_core._native import (
     Hasher,
     HashSet,
     HashSetBuilder,
+    PdqIndex,
+    PdqIndexBuilder,
     SsdeepHasher,
     TlshHasher,
     __version__,
@@ -34,6 +36,8 @@ from rust_core._native import (
 )
 
 __all__ = [
+    "PdqIndex",
+    "PdqIndexBuilder",
     "PDQ_MATCH_DISTANCE",
     "PDQ_MIN_QUALITY",
     "decode_rgb",

@@ -30,12 +30,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from rust_core._native import PdqIndex
+from rust_core import PdqIndex
 from workers.known_files import KNOWN_BAD
 from workers.published import current_docs, meta_key
-from workers.store import BUCKETS, FAILURES, ObjectStore, StoreConfig, StoreUnavailable, shared_store
+from workers.store import BUCKETS, FAILURES, PDQSETS, ObjectStore, StoreConfig, StoreUnavailable, shared_store
 
-PDQSETS = "quarry-pdqsets"
 INDEX_FILE = "pdq.qpdq"
 DEFAULT_THRESHOLD = 31  # the PDQ authors' recommended match distance
 MAX_THRESHOLD = 256

@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 import ray
 
 import rust_core
+from workers.known_images import known_images_for_job
 from workers.steps import JobContext, current_node, reported
 from workers.store import ARTIFACTS, RESULTS, ObjectStore, StoreConfig, artifact_key, shared_store
 
@@ -153,6 +154,12 @@ def hash_part_local(config: StoreConfig, ctx: JobContext, part_key: str, engine:
                 {"sha256": sha, "perceptual_warning": f"{length} bytes: larger than {MAX_PICTURE}, not decoded"}
             )
     hashed = [r for r in rows if r.get("pdq")]
+    if ctx.pdq_sets and hashed:
+        known = known_images_for_job(config, ctx.job_id, ctx.pdq_sets)
+        for row, found in zip(hashed, known.match([r["pdq"] for r in hashed]), strict=True):
+            row["known_images"] = [f"{m.set}/{m.label}@{m.distance}" for m in found] or None
+            for m in found:
+                result.known[m.set] = result.known.get(m.set, 0) + 1
     result.pictures = len(hashed)
     result.warnings = sum(1 for r in rows if r.get("perceptual_warning"))
     if rows:

@@ -37,6 +37,7 @@ class JobContext:
     yara_raw: bool = False  # also scan raw segment windows with the rule sets, not only files
     yara_timeout: int = 10  # seconds one rule set may take over one file or window
     faults: tuple[str, ...] = ()  # faults injected on purpose (workers/faults.py)
+    pdq_sets: tuple[tuple[str, str], ...] = ()  # known-image lists (name, version) pinned at submit
 
 
 def current_node() -> str:

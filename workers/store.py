@@ -28,7 +28,8 @@ JOURNAL = "quarry-journal"
 HASHSETS = "quarry-hashsets"
 EVIDENCE = "quarry-evidence"
 RULES = "quarry-rules"
-BUCKETS = (ARTIFACTS, RESULTS, JOURNAL, HASHSETS, EVIDENCE, RULES)
+PDQSETS = "quarry-pdqsets"  # known-image lists of PDQ hashes (workers/known_images.py)
+BUCKETS = (ARTIFACTS, RESULTS, JOURNAL, HASHSETS, EVIDENCE, RULES, PDQSETS)
 # Created with object lock (versioning comes with it): once an admin sets their retention
 # (`quarry audit lock`), nothing written there can be deleted or overwritten before it ends.
 LOCKED = (ARTIFACTS, RESULTS, EVIDENCE)

@@ -27,6 +27,7 @@ NAMES = (
     "audit",
     "admin",
     "hashset",
+    "pdqset",
     "rules",
     "carve",
     "scan",

@@ -90,6 +90,15 @@ def print_summary(summary: dict[str, Any]) -> None:
     if features.get("by_kind"):
         kinds = ", ".join(f"{kind} {n}" for kind, n in features["by_kind"].items())
         print(f"  features: {features['hits']} hits ({kinds}); quarry find --feature KIND lists them")
+    pictures = summary.get("perceptual") or {}
+    if pictures.get("pictures") or pictures.get("warnings"):
+        engines = ", ".join(pictures["engines"])
+        print(
+            f"  pictures: {pictures['pictures']} given PDQ and pHash ({engines}), {pictures['warnings']} not decodable"
+        )
+    if pictures.get("known_images"):
+        sets = ", ".join(f"{name} {n}" for name, n in pictures["known_images"].items())
+        print(f"  KNOWN IMAGES: pictures near listed PDQ hashes ({sets}); quarry find shows them by known_images")
     print(f"  stored new {summary['stored_new']}, already stored {summary['stored_existing']}")
     for t in summary.get("failed_tasks", []):
         where = f"offset {t['offset']}+{t['length']}" if "offset" in t else f"file batch {t.get('batch')}"
@@ -164,6 +173,8 @@ def follow(settings: Settings, job: JobRecord) -> int:
     print_summary(job.summary)
     if job.summary.get("known_files", {}).get("known_bad"):
         print(f"quarry: KNOWN-BAD content found in job {job.id} (see above)", file=sys.stderr)
+    if (job.summary.get("perceptual") or {}).get("known_images"):
+        print(f"quarry: KNOWN IMAGES in job {job.id}: pictures near listed PDQ hashes (see above)", file=sys.stderr)
     if job.summary.get("damaged_chunks"):
         print(
             f"quarry: DAMAGED CHUNKS in job {job.id}: {job.summary['damaged_chunks']} E01 chunk(s) fail their "

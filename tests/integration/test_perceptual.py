@@ -15,6 +15,7 @@ from PIL import Image
 
 from cluster import api
 from cluster.results import manifest_key
+from tests.integration.conftest import quarry
 from workers.store import RESULTS
 
 MiB = 1 << 20
@@ -106,3 +107,26 @@ def test_a_damaged_picture_gets_a_warning_not_a_failure(jobs, store, planted) ->
     assert row["status"] == "truncated"
     assert row["pdq"] is None and row["perceptual_warning"]
     assert jobs["cpu"].summary["perceptual"]["warnings"] >= 1
+
+
+def test_a_picture_near_a_listed_hash_is_flagged(settings, store, planted, env, tmp_path) -> None:
+    """A known-bad list holding the PDQ of a half-size copy of one planted picture (as a lab
+    would receive it): that picture is flagged with the reference's distance, no other is."""
+    original = Image.open(io.BytesIO(planted["pictures"]["png2"]))
+    copy = encoded(original.resize((original.width // 2, original.height // 2), Image.BILINEAR), "PNG")
+    listed = reference_pdq(copy)
+    distance = bin(int(listed, 16) ^ int(reference_pdq(planted["pictures"]["png2"]), 16)).count("1")
+    assert distance <= 31
+    listing = tmp_path / "known.csv"
+    listing.write_text(f"{listed},case-17 exhibit 4\n")
+    imported = quarry(["pdqset", "import", "--name", "csam-test", "--kind", "known-bad", str(listing)], env)
+    assert imported.returncode == 0, imported.stderr
+    try:
+        job = api.wait(settings, api.submit(settings, "pictures-known", [str(planted["path"])], perceptual="cpu").id)
+    finally:  # later jobs of the session pin what is current: leave no list behind
+        assert quarry(["pdqset", "remove", "csam-test"], env).returncode == 0
+    assert job.state == "done", job.error
+    rows = rows_of(store, job)
+    flagged = {o: r["known_images"] for o, r in rows.items() if r.get("known_images")}
+    assert flagged == {planted["offsets"]["png2"]: [f"csam-test/case-17 exhibit 4@{distance}"]}
+    assert job.summary["perceptual"]["known_images"] == {"csam-test": 1}

@@ -14,7 +14,7 @@ import pytest
 
 from cluster.hashsets.errors import HashSetError
 from cluster.pdqsets import build_index
-from rust_core._native import CoreError, PdqIndex, PdqIndexBuilder
+from rust_core import CoreError, PdqIndex, PdqIndexBuilder
 from workers.known_images import ImageMatch, KnownImages, PdqSetInfo
 
 Entry = tuple[int, str]  # (hash as a 256-bit integer, label)
