@@ -18,6 +18,7 @@ import io
 import json
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -153,6 +154,17 @@ def find_json(env: dict, params: dict) -> list[dict]:
     return [json.loads(line) for line in r.stdout.splitlines()]
 
 
+def logged(server: dict, *lines: str, timeout: float = 10) -> str:
+    """The server's log once it holds every one of `lines` (a request is logged after its
+    answer has gone, so a client can be quicker than the line)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        log = server["log"].read_text()
+        if all(line in log for line in lines) or time.monotonic() > deadline:
+            return log
+        time.sleep(0.05)
+
+
 def places(rows: list[dict]) -> set[tuple]:
     return {(r["case"], r["job"], r["image_path"], r["offset"], r["length"], r["sha256"]) for r in rows}
 
@@ -216,9 +228,10 @@ def test_feature_hits_are_redacted_unless_revealed_as_quarry_find_does(server, e
     doc = page(base, "/v1/features", params)
     assert [(r["case"], r["image_path"], r["offset"], r["value"]) for r in doc["rows"]] == [("api-b", b, MAIL_AT, MAIL)]
     assert doc["rows"] == find_json(env, params)
-    log = server["log"].read_text()
-    assert "GET /v1/features?case=api-b&feature=ccn&reveal=1&reason=warrant+17/2026,+card+fraud 200 rows=1 " in log
-    assert "GET /v1/features?all_cases=1&feature=email&value=[redacted] 200 rows=1 " in log
+    revealed = "GET /v1/features?case=api-b&feature=ccn&reveal=1&reason=warrant+17/2026,+card+fraud 200 rows=1 "
+    found = "GET /v1/features?all_cases=1&feature=email&value=[redacted] 200 rows=1 "
+    log = logged(server, revealed, found)
+    assert revealed in log and found in log
     assert MAIL not in log and CARD not in log
 
 
@@ -310,7 +323,8 @@ def test_content_is_the_planted_bytes_with_their_digest(server, jobs, images):
         assert headers["Content-Type"] == "application/octet-stream"
         assert int(headers["Content-Length"]) == len(data)
         assert headers["Repr-Digest"] == f"sha-256=:{base64.b64encode(hashlib.sha256(data).digest()).decode()}:"
-    assert f"/content?case=api-b 200 bytes={len(images['zip'])} " in server["log"].read_text()
+    line = f"/content?case=api-b 200 bytes={len(images['zip'])} "
+    assert line in logged(server, line)
 
 
 def read_all(base: str, path: str) -> tuple[int, int, bytes, bool]:
@@ -342,8 +356,9 @@ def test_a_tampered_object_reaches_the_client_cut_short(server, jobs, store, ima
         assert status == 200 and length == len(data)
         assert not whole and 0 < len(got) < len(data)  # chunks before the last, never all of it
         assert got == bytes(altered[: len(got)])
-        log = server["log"].read_text()
-        assert f"cut short of {len(data)} bytes: DIGEST MISMATCH: stored artifact {sha256} " in log
+        cut = f"cut short of {len(data)} bytes: DIGEST MISMATCH: stored artifact {sha256} "
+        log = logged(server, cut)
+        assert cut in log
         assert f"sha256 {sha256} asked for, {hashlib.sha256(altered).hexdigest()} read" in log
 
         store.remove(ARTIFACTS, key)
