@@ -86,8 +86,10 @@ class JobRun:
         metrics: Metrics,
         slots: Slots,
         cancel: threading.Event,
+        tick: Callable[[], None] | None = None,
     ) -> None:
         self.job, self.store, self.metrics, self.slots, self.cancel = job, store, metrics, slots, cancel
+        self.tick = tick  # called every turn of the loop (the manager writes progress it held back)
         self.results = TaskResults(store, job.case, job.id)
         self.kept = patiently(self.results.load)
         self.queue: deque[TaskSpec] = deque()
@@ -116,6 +118,8 @@ class JobRun:
             while self.queue or self.pending or self.retries:
                 if self.cancel.is_set():
                     raise Cancelled(f"job {self.job.id} cancelled")
+                if self.tick is not None:
+                    self.tick()
                 self._launch()
                 if self.pending:
                     ready, _ = ray.wait(list(self.pending), num_returns=1, timeout=POLL)

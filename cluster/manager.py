@@ -222,8 +222,8 @@ class JobManager:
         self.progress.begin(job)
         store_ref = ray.put(s.store)
         plan = HashPlan.from_dict(job.hashing)
-        run = JobRun(job, self.store, self.metrics, self.slots, cancel)
-        save_progress = self._progress_saver(job)
+        save_progress, flush_progress = self._progress_saver(job)
+        run = JobRun(job, self.store, self.metrics, self.slots, cancel, tick=flush_progress)
 
         digests: dict[int, ImageDigests] = {}
         listings: dict[int, Listing] = {}
@@ -357,17 +357,24 @@ class JobManager:
     def _segments(self, img: ImageRef, i: int, ranges: list[tuple[int, int]] | None) -> list[Segment]:
         return plan_segments(img, i, self.settings.segment_size, self.settings.overlap, ranges)
 
-    def _progress_saver(self, job: JobRecord) -> Callable[[], None]:
-        """Progress into the journal, at most once every PROGRESS_EVERY seconds."""
+    def _progress_saver(self, job: JobRecord) -> tuple[Callable[[], None], Callable[[], None]]:
+        """(note, flush): `note` records progress and writes it to the journal at most once
+        every PROGRESS_EVERY seconds; `flush` (called by the job's loop) writes what was noted
+        since, so the last progress before a quiet spell is not held back."""
         last = [0.0]
+        dirty = [False]
 
-        def save() -> None:
-            self.progress.update(job)
-            if time.monotonic() - last[0] >= PROGRESS_EVERY:
-                last[0] = time.monotonic()
+        def flush() -> None:
+            if dirty[0] and time.monotonic() - last[0] >= PROGRESS_EVERY:
+                last[0], dirty[0] = time.monotonic(), False
                 patiently(lambda: self.journal.save(job))
 
-        return save
+        def note() -> None:
+            self.progress.update(job)
+            dirty[0] = True
+            flush()
+
+        return note, flush
 
     def _finish(
         self,
