@@ -15,11 +15,8 @@ and maps it; every worker process on the node shares the mapping through the pag
 
 from __future__ import annotations
 
-import fcntl
 import functools
-import hashlib
 import os
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +24,7 @@ from typing import Any
 
 import rust_core
 from workers.artifacts import ArtifactCounts
+from workers.node_cache import cached_copy, prune
 from workers.published import current_docs, meta_key
 from workers.steps import JobContext
 from workers.store import HASHSETS, ObjectStore, StoreConfig, shared_store
@@ -35,7 +33,6 @@ KNOWN_GOOD = "known-good"
 KNOWN_BAD = "known-bad"
 KINDS = (KNOWN_GOOD, KNOWN_BAD)
 VERDICTS = {KNOWN_BAD: "bad", KNOWN_GOOD: "good"}  # the manifest's `known` column
-STALE_SECONDS = 24 * 3600  # cached files no current set uses are removed after this long
 
 
 def file_key(name: str, version: str, algorithm: str) -> str:
@@ -120,49 +117,6 @@ def cache_dir() -> Path:
     return Path(os.environ.get("QUARRY_HASHSET_CACHE") or Path.home() / ".cache" / "quarry" / "hashsets")
 
 
-def _sha256(path: Path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
-
-
-def local_copy(store: ObjectStore, f: SetFile, cache: Path) -> Path:
-    """The node's copy of a set file, downloaded once (one process at a time per node) and
-    named by its SHA-256, so a copy is never stale and never half-written."""
-    path = cache / f"{f.sha256}.qhs"
-    if not path.exists():
-        cache.mkdir(parents=True, exist_ok=True)
-        with open(cache / ".download.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if not path.exists():
-                partial = cache / f"{f.sha256}.{os.getpid()}.partial"
-                try:
-                    store.get_file(HASHSETS, f.key, str(partial))
-                    got = _sha256(partial)
-                    if got != f.sha256:
-                        where = f"{HASHSETS}/{f.key}"
-                        raise KnownFilesError(f"{where}: downloaded copy has sha256 {got}, expected {f.sha256}")
-                    os.replace(partial, path)
-                finally:
-                    partial.unlink(missing_ok=True)
-    os.utime(path)  # in use: spared by prune()
-    return path
-
-
-def prune(cache: Path, keep: set[Path], stale_seconds: float = STALE_SECONDS) -> None:
-    """Remove cached files no current set uses once they have been idle a while (a process
-    still mapping one keeps its mapping; the next job fetches a current one anyway)."""
-    if not cache.is_dir():
-        return
-    cutoff = time.time() - stale_seconds
-    for path in cache.iterdir():
-        if path.suffix in (".qhs", ".partial") and path not in keep:
-            try:
-                if path.stat().st_mtime < cutoff:
-                    path.unlink()
-            except FileNotFoundError:
-                pass
-
-
 @dataclass(frozen=True)
 class LoadedSet:
     info: SetInfo
@@ -219,10 +173,12 @@ class NodeSets:
         for info in pinned_sets(self.store, pinned):
             by_algorithm = {}
             for f in info.files:
-                hs = self.opened.get(f.sha256) or rust_core.HashSet(local_copy(self.store, f, self.cache))
+                hs = self.opened.get(f.sha256) or rust_core.HashSet(
+                    cached_copy(self.store, HASHSETS, f.key, f.sha256, self.cache, ".qhs", KnownFilesError)
+                )
                 by_algorithm[f.algorithm] = opened[f.sha256] = hs
             loaded.append(LoadedSet(info, by_algorithm))
-        prune(self.cache, {hs.path for hs in opened.values()})
+        prune(self.cache, {hs.path for hs in opened.values()}, ".qhs")
         self.opened, self.known, self.job = opened, KnownFiles(loaded), job_id
         return self.known
 

@@ -19,12 +19,9 @@ so every worker process on the node shares one copy through the page cache. An i
 
 from __future__ import annotations
 
-import fcntl
 import functools
-import hashlib
 import os
 import re
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,13 +29,13 @@ from typing import Any, NamedTuple
 
 from rust_core import PdqIndex
 from workers.known_files import KNOWN_BAD
+from workers.node_cache import cached_copy, prune
 from workers.published import current_docs, meta_key
 from workers.store import BUCKETS, FAILURES, PDQSETS, ObjectStore, StoreConfig, StoreUnavailable, shared_store
 
 INDEX_FILE = "pdq.qpdq"
 DEFAULT_THRESHOLD = 31  # the PDQ authors' recommended match distance
 MAX_THRESHOLD = 256
-STALE_SECONDS = 24 * 3600  # cached files no current set uses are removed after this long
 HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 
 
@@ -142,49 +139,6 @@ def cache_dir() -> Path:
     return Path(os.environ.get("QUARRY_PDQSET_CACHE") or Path.home() / ".cache" / "quarry" / "pdqsets")
 
 
-def _sha256(path: Path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
-
-
-def local_copy(store: ObjectStore, info: PdqSetInfo, cache: Path) -> Path:
-    """The node's copy of a set's index, downloaded once (one process at a time per node)
-    and named by its SHA-256, so a copy is never stale and never half-written."""
-    path = cache / f"{info.sha256}.qpdq"
-    if not path.exists():
-        cache.mkdir(parents=True, exist_ok=True)
-        with open(cache / ".download.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if not path.exists():
-                partial = cache / f"{info.sha256}.{os.getpid()}.partial"
-                try:
-                    store.get_file(PDQSETS, info.key, str(partial))
-                    got = _sha256(partial)
-                    if got != info.sha256:
-                        where = f"{PDQSETS}/{info.key}"
-                        raise KnownImagesError(f"{where}: downloaded copy has sha256 {got}, expected {info.sha256}")
-                    os.replace(partial, path)
-                finally:
-                    partial.unlink(missing_ok=True)
-    os.utime(path)  # in use: spared by prune()
-    return path
-
-
-def prune(cache: Path, keep: set[Path], stale_seconds: float = STALE_SECONDS) -> None:
-    """Remove cached files no current set uses once they have been idle a while (a process
-    still mapping one keeps its mapping; the next job fetches a current one anyway)."""
-    if not cache.is_dir():
-        return
-    cutoff = time.time() - stale_seconds
-    for path in cache.iterdir():
-        if path.suffix in (".qpdq", ".partial") and path not in keep:
-            try:
-                if path.stat().st_mtime < cutoff:
-                    path.unlink()
-            except FileNotFoundError:
-                pass
-
-
 class ImageMatch(NamedTuple):
     """A listed hash within the threshold of an image's PDQ."""
 
@@ -263,10 +217,12 @@ class NodeImageSets:
             return self.known
         loaded, opened = [], {}
         for info in pinned_sets(self.store, pinned):
-            index = self.opened.get(info.sha256) or PdqIndex(local_copy(self.store, info, self.cache))
+            index = self.opened.get(info.sha256) or PdqIndex(
+                cached_copy(self.store, PDQSETS, info.key, info.sha256, self.cache, ".qpdq", KnownImagesError)
+            )
             opened[info.sha256] = index
             loaded.append((info, index))
-        prune(self.cache, {index.path for index in opened.values()})
+        prune(self.cache, {index.path for index in opened.values()}, ".qpdq")
         self.opened, self.known, self.job = opened, KnownImages(loaded), job_id
         return self.known
 

@@ -28,8 +28,9 @@ from cluster.hashsets.errors import HashSetError
 from cluster.hashsets.formats import detect
 from cluster.results import known_files_summary
 from workers.carving import SegmentResult
-from workers.known_files import KNOWN_BAD, KNOWN_GOOD, KnownFiles, LoadedSet, SetFile, SetInfo, mark_known, prune
+from workers.known_files import KNOWN_BAD, KNOWN_GOOD, KnownFiles, LoadedSet, SetFile, SetInfo, mark_known
 from workers.manifest import PART_SCHEMA, part_bytes, read_part
+from workers.node_cache import prune
 
 ALGORITHMS = ("md5", "sha1", "sha256")
 NSRL_HEADER = '"SHA-1","MD5","CRC32","FileName","FileSize","ProductCode","OpSystemCode","SpecialCode"'
@@ -397,5 +398,5 @@ def test_prune_spares_files_in_use_and_recent_ones(tmp_path):
     stale = time.time() - 2 * 24 * 3600
     os.utime(old, (stale, stale))
     os.utime(used, (stale, stale))
-    prune(tmp_path, {used})
+    prune(tmp_path, {used}, ".qhs")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["recent.qhs", "used.qhs"]
