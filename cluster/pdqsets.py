@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import re
 import tempfile
 from collections.abc import Iterator
@@ -33,6 +32,7 @@ from cluster.published import check_label, publish, remove_versions, version_doc
 from rust_core import CoreError, PdqIndex, PdqIndexBuilder
 from workers.known_files import KINDS
 from workers.known_images import INDEX_FILE, PDQSETS, PdqSetInfo, current_sets, ensure_bucket, index_key
+from workers.node_cache import file_sha256
 from workers.published import current_doc, meta_key
 from workers.store import ObjectStore
 
@@ -164,11 +164,6 @@ def bad_lines_error(source: Path, parsed: Parsed) -> HashSetError:
     return HashSetError(source, problem, first)
 
 
-def _sha256(path: Path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
-
-
 @dataclass(frozen=True)
 class BuiltIndex:
     path: Path
@@ -196,7 +191,7 @@ def build_index(source: Path, fmt: str, work_dir: Path) -> BuiltIndex:
         PdqIndex(path).verify()
     except CoreError as exc:
         raise HashSetError(source, f"building the index failed: {exc}") from None
-    return BuiltIndex(path, parsed, stats, _sha256(path))
+    return BuiltIndex(path, parsed, stats, file_sha256(path))
 
 
 def current_version(store: ObjectStore, name: str) -> PdqSetInfo | None:
@@ -239,7 +234,7 @@ def import_set(
             low_quality=built.parsed.low_quality,
             chunks=built.stats["chunks"],
             imported_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            source={"file": source.name, "bytes": source.stat().st_size, "sha256": _sha256(source)},
+            source={"file": source.name, "bytes": source.stat().st_size, "sha256": file_sha256(source)},
             key=index_key(name, version),
             bytes=built.stats["bytes"],
             sha256=built.sha256,

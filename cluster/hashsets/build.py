@@ -8,7 +8,6 @@ hashed, so what is published is known good and workers can check their download.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import rust_core
 from cluster.hashsets.digests import WIDTHS
 from cluster.hashsets.errors import HashSetError
 from cluster.hashsets.formats import reader
+from workers.node_cache import file_sha256
 
 BATCH = 65536  # digests handed to the builder at once
 RUN_BYTES = 128 << 20  # per algorithm; a list rarely holds more than one
@@ -41,11 +41,6 @@ class BuiltSet:
     @property
     def count(self) -> int:
         return sum(f.count for f in self.files.values())
-
-
-def file_sha256(path: Path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def build_set(source: Path, fmt: str, work_dir: Path, run_bytes: int = RUN_BYTES) -> BuiltSet:
