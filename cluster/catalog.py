@@ -11,6 +11,10 @@ from cluster.query import KNOWN, Query, parse_digest
 from workers.store import RESULTS, ObjectStore, s3_filesystem
 
 
+class ArtifactNotFound(ValueError):
+    """No manifest of the cases searched holds content with this SHA-256."""
+
+
 def is_known_good(row: dict[str, Any]) -> bool:
     """Whether a manifest row matched only known-good hash sets (hidden from default queries;
     manifests written before hash sets have no `known` column and show everything)."""

@@ -35,10 +35,20 @@ import duckdb
 
 from cluster.audit import AuditLog
 from cluster.auth import User, Users
+from cluster.catalog import ArtifactNotFound
 from cluster.provenance import Provenance, parse_sha256
-from cluster.query import MAX_PAGE, NAME, QueryError, parse_query
+from cluster.query import MAX_PAGE, NAME, Query, QueryError, parse_query, parse_ranked_query
 from cluster.query_engine import catalog_for
 from cluster.retrieval import GetFailed, VerifiedRead
+from cluster.similar import find_similar
+from cluster.similar_images import (
+    DEFAULT_DISTANCE,
+    Reference,
+    parse_distance,
+    parse_pdq,
+    reference_of_artifact,
+    similar_pictures,
+)
 from workers.features import KINDS, redact_row
 from workers.store import ObjectStore, StoreConfig, StoreUnavailable
 
@@ -49,9 +59,11 @@ FLUSH_BYTES = 64 << 10  # a streamed JSON document is sent in pieces of about th
 SECRET_PARAMS = frozenset({"value"})
 SECRET_WORDS = ("token", "secret", "password", "key")
 ENDPOINTS = (
-    "/v1/artifacts, /v1/features, /v1/artifacts/SHA256/provenance, /v1/artifacts/SHA256/content, /v1/jobs, "
+    "/v1/artifacts, /v1/features, /v1/artifacts/SHA256/provenance, /v1/artifacts/SHA256/content, "
+    "/v1/artifacts/SHA256/similar, /v1/similar-images, /v1/jobs, "
     "POST /v1/jobs, POST /v1/jobs/JOB/cancel, /v1/admin/users, /v1/health"
 )
+SIMILAR_BOUNDS = {"min_ssdeep": 1, "max_tlsh": 100}  # /v1/artifacts/SHA256/similar's defaults, as the CLI's
 MAX_BODY = 64 << 10  # bytes of a POST body (a job submission)
 MIN_REASON = 4  # characters of a stated reason for revealing sensitive features
 JSON_TYPE = "application/json; charset=utf-8"
@@ -223,6 +235,8 @@ class Handler(BaseHTTPRequestHandler):
             self.page(params, features=False)
         elif path == "/v1/features":
             self.page(params, features=True)
+        elif path.startswith("/v1/artifacts/") and path.count("/") == 4 and path.endswith("/similar"):
+            self.similar(parse_sha256(path.split("/")[3]), params)
         elif path.startswith("/v1/artifacts/") and path.count("/") == 4 and path.endswith(("/provenance", "/content")):
             _, _, _, digest, what = path.split("/")
             self.action = "artifact.provenance" if what == "provenance" else "artifact.download"
@@ -230,6 +244,8 @@ class Handler(BaseHTTPRequestHandler):
             self.target = sha256
             cases = self.scope(_scope(params))
             (self.provenance if what == "provenance" else self.content)(sha256, cases)
+        elif path == "/v1/similar-images":
+            self.similar_images(params)
         elif path == "/v1/jobs":
             self.list_jobs()
         elif path == "/v1/admin/users":
@@ -320,14 +336,7 @@ class Handler(BaseHTTPRequestHandler):
             self.reason = reasons[0].strip() if len(reasons) == 1 else ""
             if len(self.reason) < MIN_REASON:
                 raise QueryError("reveal=1: state why in reason=... (it is entered in the audit log)")
-        user = self.need("examiner", self.action)
-        if query.cases is None:
-            query = replace(query, cases=user.cases)
-        else:
-            self.case = query.cases[0] if len(query.cases) == 1 else None
-            refused = [c for c in query.cases if c not in user.cases]
-            if refused:
-                raise ApiError(403, f"case {refused[0]!r} is not assigned to you")
+        query = self.confine(query)
         if not query.cases:
             self.send_json(200, {"total": 0, "offset": query.offset, "limit": query.limit, "rows": []})
             return
@@ -336,6 +345,77 @@ class Handler(BaseHTTPRequestHandler):
         rows = page.rows if reveal or not features else [redact_row(r) for r in page.rows]
         self.outcome.rows = len(rows)
         self.send_json(200, {"total": page.total, "offset": query.offset, "limit": query.limit, "rows": rows})
+
+    def confine(self, query: Query) -> Query:
+        """The query within the examiner's cases: those it names, which must all be theirs,
+        or all of theirs."""
+        user = self.need("examiner", self.action)
+        if query.cases is None:
+            return replace(query, cases=user.cases)
+        self.case = query.cases[0] if len(query.cases) == 1 else None
+        refused = [c for c in query.cases if c not in user.cases]
+        if refused:
+            raise ApiError(403, f"case {refused[0]!r} is not assigned to you")
+        return query
+
+    def user_cases(self) -> tuple[str, ...]:
+        assert self.user is not None
+        return self.user.cases
+
+    def similar(self, sha256: str, params: dict[str, list[str]]) -> None:
+        """Artifacts ranked by ssdeep score, then TLSH distance, to an artifact of the user's
+        cases (min_ssdeep=, default 1; max_tlsh=, default 100), narrowed by any artifact filter."""
+        self.action = "artifact.similar"
+        self.target = sha256
+        bounds = {name: params.pop(name, None) or [str(default)] for name, default in SIMILAR_BOUNDS.items()}
+        if any(len(v) != 1 for v in bounds.values()):
+            raise QueryError("min_ssdeep and max_tlsh: give each at most once")
+        try:
+            min_ssdeep, max_tlsh = (int(v[0]) for v in bounds.values())
+        except ValueError:
+            raise QueryError("min_ssdeep and max_tlsh: give whole numbers") from None
+        query = self.confine(parse_ranked_query(params, "similar artifacts"))
+        try:
+            with self.server.slots:
+                ref, rows = find_similar(
+                    self.server.catalog, self.server.store, query, sha256, min_ssdeep, max_tlsh, self.user_cases()
+                )
+        except ArtifactNotFound:
+            raise ApiError(404, f"no artifact with sha256 {sha256} in your cases") from None
+        self.outcome.rows = len(rows)
+        about = {"sha256": ref.sha256, "ssdeep": ref.ssdeep, "tlsh": ref.tlsh}
+        self.send_json(200, {"reference": about, "rows": rows})
+
+    def similar_images(self, params: dict[str, list[str]]) -> None:
+        """Pictures ranked by PDQ distance to a picture of the user's cases (sha256=) or to a
+        PDQ hash (pdq=), within distance= bits (default 31), narrowed by any artifact filter."""
+        self.action = "artifact.similar_image"
+        sha = params.pop("sha256", None) or []
+        pdq = params.pop("pdq", None) or []
+        distances = params.pop("distance", None) or [str(DEFAULT_DISTANCE)]
+        if len(sha) + len(pdq) != 1 or len(distances) != 1:
+            raise QueryError("give the picture as sha256=SHA256 or pdq=HEX (once), and distance= at most once")
+        distance = parse_distance(distances[0])
+        query = self.confine(parse_ranked_query(params, "similar pictures"))
+        if pdq:
+            reference = Reference(parse_pdq(pdq[0]), None, "pdq")
+        else:
+            self.target = parse_sha256(sha[0])
+            try:
+                with self.server.slots:
+                    reference = reference_of_artifact(self.server.store, self.target, self.user_cases())
+            except ArtifactNotFound:
+                raise ApiError(404, f"no artifact with sha256 {self.target} in your cases") from None
+            except ValueError as exc:
+                raise ApiError(422, str(exc)) from None
+        self.target = self.target or reference.pdq
+        rows: list[dict[str, Any]] = []
+        if query.cases:
+            with self.server.slots:
+                rows = similar_pictures(self.server.catalog, query, reference, distance, query.limit)
+        self.outcome.rows = len(rows)
+        about = {"pdq": reference.pdq, "quality": reference.quality, "sha256": reference.sha256, "distance": distance}
+        self.send_json(200, {"reference": about, "rows": rows})
 
     def _known(self, sha256: str, cases: tuple[str, ...]) -> tuple[Provenance, dict[str, Any]]:
         prov = Provenance(self.server.store, sha256, self.case, within=cases)

@@ -237,3 +237,17 @@ def parse_query(params: Mapping[str, Sequence[str]], feature_kinds: Sequence[str
     if feature and (query.digest or query.types or query.path or query.yara_rule or query.yara_tag):
         raise QueryError("feature hits filter by case, job, image and value only")
     return query
+
+
+RANKED_LIMIT = 20  # rows of a ranking by likeness, unless asked otherwise
+
+
+def parse_ranked_query(params: Mapping[str, Sequence[str]], what: str) -> Query:
+    """The artifacts a ranking by likeness to one artifact (similar files, similar pictures)
+    looks through: every filter of a query, and one page, closest first."""
+    query = parse_query({"limit": [str(RANKED_LIMIT)], **params})
+    if query.limit == 0 or query.over_features or query.sort or query.offset:
+        raise QueryError(
+            f"{what} come closest first in one page: a limit of 1 to {MAX_PAGE}, no sort, offset, page or feature"
+        )
+    return query

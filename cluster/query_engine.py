@@ -17,12 +17,13 @@ from __future__ import annotations
 import functools
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
@@ -237,6 +238,38 @@ class Catalog:
 
         found = dict(zip(wanted, self.pool.map(read, list(wanted)), strict=True))
         return [found[frag][row] for frag, row in places]
+
+    def nearest(
+        self, query: Query, columns: list[str], score: Callable[[pa.RecordBatch], np.ndarray], limit: int
+    ) -> list[tuple[float, dict[str, Any]]]:
+        """The `limit` rows of the query with the lowest `score` (computed batch by batch over
+        `columns`; an infinite score leaves a row out), lowest first, with their scores. Only
+        the scored columns cross the whole scope and at most `limit` places are held; ties
+        keep the rows' order (case, job, row)."""
+        plan = self._plan(query)
+        if plan is None or limit <= 0:
+            return []
+        read = plan.columns + [c for c in columns if c not in plan.columns]
+        best = np.empty(0, [("score", "f8"), ("frag", "i4"), ("row", "i8")])
+        con = self._connect(query, plan)
+        try:
+            con.register("t", self._numbered(plan, read))
+            listed = ", ".join(f'"{c}"' for c in columns)
+            sql = f"SELECT {listed}, __frag, __row FROM t WHERE {plan.where}"
+            for batch in con.sql(sql, params=plan.params).to_arrow_reader(BATCH_ROWS):
+                scores = np.asarray(score(batch), dtype="f8")
+                kept = np.isfinite(scores)
+                found = np.empty(int(kept.sum()), best.dtype)
+                found["score"] = scores[kept]
+                found["frag"] = batch.column("__frag").to_numpy()[kept]
+                found["row"] = batch.column("__row").to_numpy()[kept]
+                best = np.sort(np.concatenate([best, found]), order=["score", "frag", "row"])[:limit]
+        except duckdb.IOException as exc:
+            raise StoreUnavailable(f"MinIO at {self.config.endpoint}: {exc}") from None
+        finally:
+            con.close()
+        places = [(int(f), int(r)) for f, r in zip(best["frag"], best["row"], strict=True)]
+        return list(zip(best["score"].tolist(), self._whole_rows(plan, places), strict=True))
 
     def rows(self, query: Query) -> Iterator[dict[str, Any]]:
         """Every row of the query from query.offset (query.limit rows, or all when 0), in the

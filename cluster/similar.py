@@ -1,26 +1,28 @@
 """Ranking artifacts by similarity to one artifact: ssdeep score (0..100, higher is closer)
-and TLSH distance (0 is identical, lower is closer), over the manifests in MinIO.
+and TLSH distance (0 is identical, lower is closer), for `quarry find --similar-to` and the
+API.
 
-Manifests are read batch by batch and only the best `limit` rows are kept (a heap), so
-memory stays bounded whatever the number of artifacts.
+The query engine streams the digests of the rows the query selects (its cases and every other
+filter) batch by batch and keeps only the best `limit` places (Catalog.nearest), so memory
+stays bounded whatever the number of artifacts.
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import pyarrow.parquet as pq
+import numpy as np
+import pyarrow as pa
 
 import rust_core
-from cluster.catalog import find_by_sha256
+from cluster.catalog import ArtifactNotFound, find_by_sha256
+from cluster.query import Query
+from cluster.query_engine import Catalog
 from workers.artifacts import chunk_digests
-from workers.store import ARTIFACTS, RESULTS, ObjectStore, artifact_key, s3_filesystem
+from workers.store import ARTIFACTS, ObjectStore, artifact_key
 
-COLUMNS = ["image_path", "offset", "length", "type", "status", "sha256", "ssdeep", "tlsh", "known"]
+NO_TLSH = 99_999  # ranks after any real TLSH distance
 
 
 @dataclass(frozen=True)
@@ -30,56 +32,54 @@ class Reference:
     tlsh: str | None
 
 
-def reference(store: ObjectStore, sha256: str) -> Reference:
-    """The similarity digests of an artifact: from a manifest row, else from its stored bytes."""
+def reference(store: ObjectStore, sha256: str, within: tuple[str, ...] | None = None) -> Reference:
+    """The similarity digests of an artifact of the cases `within` (None: any case): from a
+    manifest row, else from its stored bytes."""
     sha256 = sha256.lower()
-    for row in find_by_sha256(store, sha256):
+    seen = False
+    for row in find_by_sha256(store, sha256, within=within):
         if row.get("ssdeep"):
             return Reference(sha256, row["ssdeep"], row.get("tlsh"))
-    if not store.exists(ARTIFACTS, artifact_key(sha256)):
-        raise ValueError(f"no artifact with sha256 {sha256} in the store")
+        seen = True
+    if not seen:
+        raise ArtifactNotFound(f"no artifact with sha256 {sha256} in the cases searched")
     d = chunk_digests(store.iter_chunks(ARTIFACTS, artifact_key(sha256)))
     return Reference(sha256, d["ssdeep"], d["tlsh"])
 
 
-def _rows(store: ObjectStore, case: str | None) -> Iterator[dict[str, Any]]:
-    s3 = s3_filesystem(store.config)
-    for key in store.list_keys(RESULTS, f"{case}/" if case else "", "/manifest.parquet"):
-        job_case, job_id = key.split("/")[:2]  # a manifest's case and job are its key's (docs/schema.md)
-        with s3.open_input_file(f"{RESULTS}/{key}") as f:
-            manifest = pq.ParquetFile(f)
-            if "ssdeep" not in manifest.schema_arrow.names:
-                continue  # written before similarity digests were recorded
-            for batch in manifest.iter_batches(batch_size=4096, columns=COLUMNS):
-                for row in batch.to_pylist():
-                    yield {"case": job_case, "job": job_id, **row}
+def _measures(ref: Reference, ssdeep: str | None, tlsh: str | None) -> tuple[int, int | None]:
+    score = rust_core.ssdeep_compare(ref.ssdeep, ssdeep) if ssdeep else 0
+    distance = rust_core.tlsh_diff(ref.tlsh, tlsh) if ref.tlsh and tlsh else None
+    return score, distance
 
 
 def find_similar(
+    catalog: Catalog,
     store: ObjectStore,
+    query: Query,
     sha256: str,
-    case: str | None = None,
-    limit: int = 20,
     min_ssdeep: int = 1,
     max_tlsh: int = 100,
-    include_known: bool = False,
+    within: tuple[str, ...] | None = None,
 ) -> tuple[Reference, list[dict[str, Any]]]:
-    """The `limit` closest artifacts to `sha256` (itself excluded): ranked by ssdeep score,
-    then TLSH distance; a row counts if either measure passes its threshold."""
-    ref = reference(store, sha256)
-    best: list[tuple[tuple[int, int], int, dict[str, Any]]] = []
-    tiebreak = itertools.count()
-    for row in _rows(store, case):
-        if row["sha256"] == ref.sha256 or (row.get("known") == "good" and not include_known):
-            continue
-        score = rust_core.ssdeep_compare(ref.ssdeep, row["ssdeep"]) if row["ssdeep"] else 0
-        distance = rust_core.tlsh_diff(ref.tlsh, row["tlsh"]) if ref.tlsh and row["tlsh"] else None
-        if score < min_ssdeep and (distance is None or distance > max_tlsh):
-            continue
-        rank = (score, -(distance if distance is not None else 10_000))
-        entry = (rank, next(tiebreak), {**row, "ssdeep_score": score, "tlsh_distance": distance})
-        if len(best) < limit:
-            heapq.heappush(best, entry)
-        elif rank > best[0][0]:
-            heapq.heapreplace(best, entry)
-    return ref, [row for _, _, row in sorted(best, key=lambda e: (e[0], -e[1]), reverse=True)]
+    """The query.limit closest artifacts of the query to `sha256` (its own copies excluded),
+    ranked by ssdeep score, then TLSH distance; a row counts if either measure passes its
+    threshold. The reference is looked up in the cases `within` (None: any case)."""
+    ref = reference(store, sha256, within)
+
+    def score(batch: pa.RecordBatch) -> np.ndarray:
+        out = np.full(batch.num_rows, np.inf)
+        digests = zip(*(batch.column(c).to_pylist() for c in ("sha256", "ssdeep", "tlsh")), strict=True)
+        for i, (sha, ssdeep, tlsh) in enumerate(digests):
+            if sha == ref.sha256:
+                continue
+            s, d = _measures(ref, ssdeep, tlsh)
+            if s >= min_ssdeep or (d is not None and d <= max_tlsh):
+                out[i] = (100 - s) * (NO_TLSH + 1) + min(NO_TLSH, d if d is not None else NO_TLSH)
+        return out
+
+    rows = []
+    for _, row in catalog.nearest(query, ["sha256", "ssdeep", "tlsh"], score, query.limit):
+        s, d = _measures(ref, row["ssdeep"], row["tlsh"])
+        rows.append({**row, "ssdeep_score": s, "tlsh_distance": d})
+    return ref, rows

@@ -9,13 +9,15 @@ import json
 import sys
 from collections.abc import Iterable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
+import rust_core
 from cluster import custody
 from cluster.api_client import api_client
 from cluster.commands import via_api
 from cluster.config import load_settings
-from cluster.query import KNOWN_PARAMS, Query, parse_query
+from cluster.query import HEX, KNOWN_PARAMS, Query, parse_query, parse_ranked_query
 from workers.features import KINDS, SENSITIVE, redact_row
 from workers.store import ObjectStore
 
@@ -31,30 +33,109 @@ def _known(row: dict[str, Any]) -> str:
 
 
 def run_similar(store: ObjectStore, args: argparse.Namespace) -> int:
+    from cluster.query_engine import catalog_for
     from cluster.similar import find_similar
 
-    case = None if args.all_cases else (args.case[0] if args.case else None)
-    if case is None and not args.all_cases:
-        raise ValueError("no case given: name the case to search (--case), or search every case (--all-cases)")
-    ref, rows = find_similar(
-        store, args.similar_to, case, args.limit or 20, args.min_ssdeep, args.max_tlsh, args.include_known
+    query = parse_ranked_query(query_params(args), "similar artifacts")
+    custody.record(
+        store,
+        "artifact.similar",
+        case=query.cases[0] if query.cases and len(query.cases) == 1 else None,
+        target=args.similar_to.lower(),
+        cases=list(query.cases) if query.cases is not None else "all",
     )
-    if args.format == "json":
-        for row in rows:
-            print(json.dumps(row))
-        return 0 if rows else 1
-    print(f"similar to {ref.sha256}  ssdeep {ref.ssdeep}  tlsh {ref.tlsh or '-'}")
-    print(f"{'SSDEEP':>6} {'TLSH':>5}  SHA256            TYPE  LENGTH      WHERE")
-    for r in rows:
-        distance = "-" if r["tlsh_distance"] is None else r["tlsh_distance"]
-        print(
-            f"{r['ssdeep_score']:6} {distance:>5}  {r['sha256'][:16]}  {r['type']:5} {r['length']:<10}  "
-            f"{r['case']}/{r['job']} {r['image_path']} @{r['offset']}{_known(r)}"
-        )
+    ref, rows = find_similar(catalog_for(store.config), store, query, args.similar_to, args.min_ssdeep, args.max_tlsh)
+    return print_similar(ref.sha256, ref.ssdeep, ref.tlsh, rows, "json" if args.json else args.format)
+
+
+def print_similar(sha256: str, ssdeep: str, tlsh: str | None, rows: list[dict[str, Any]], fmt: str) -> int:
+    if fmt != "table":
+        write_rows(rows, fmt, False)
+    else:
+        print(f"similar to {sha256}  ssdeep {ssdeep}  tlsh {tlsh or '-'}")
+        print(f"{'SSDEEP':>6} {'TLSH':>5}  SHA256            TYPE  LENGTH      WHERE")
+        for r in rows:
+            distance = "-" if r["tlsh_distance"] is None else r["tlsh_distance"]
+            print(
+                f"{r['ssdeep_score']:6} {distance:>5}  {r['sha256'][:16]}  {r['type']:5} {r['length']:<10}  "
+                f"{r['case']}/{r['job']} {r['image_path']} @{r['offset']}{_known(r)}"
+            )
+    sys.stdout.flush()
     if not rows:
         print("no similar artifact found", file=sys.stderr)
         return 1
     return 0
+
+
+def picture_reference(store: ObjectStore, args: argparse.Namespace) -> Any:
+    """--similar-image's picture (a picture file, else a SHA-256 Quarry holds in any case) or
+    --similar-pdq's hash."""
+    from cluster.similar_images import Reference, parse_pdq, reference_of_artifact, reference_of_file
+
+    if args.similar_pdq:
+        pdq = parse_pdq(args.similar_pdq)
+        return Reference(pdq, None, f"pdq {pdq}")
+    given = args.similar_image
+    if Path(given).is_file():
+        return reference_of_file(Path(given))
+    if len(given) == 64 and HEX.fullmatch(given):
+        return reference_of_artifact(store, given.lower(), None)
+    raise ValueError(f"--similar-image {given!r}: neither a picture file nor the SHA-256 of an artifact")
+
+
+def picture_line(row: dict[str, Any]) -> str:
+    quality = row.get("pdq_quality")
+    low = "  (low PDQ quality)" if quality is not None and quality < rust_core.PDQ_MIN_QUALITY else ""
+    flagged = f"  listed: {', '.join(row['known_images'])}" if row.get("known_images") else ""
+    return (
+        f"{row['pdq_distance']:4} {quality if quality is not None else '-':>4}  {row['sha256'][:16]}  "
+        f"{row['type']:5} {row['length']:<10}  {row['case']}/{row['job']} {row['image_path']} "
+        f"@{row['offset'] if row.get('offset') is not None else row.get('path')}{_known(row)}{flagged}{low}"
+    )
+
+
+def print_similar_pictures(reference: dict[str, Any], rows: list[dict[str, Any]], fmt: str) -> int:
+    """The ranked pictures, in the asked format, after a line naming the reference; exit 1
+    when none is within reach (as grep does)."""
+    if fmt != "table":
+        write_rows(rows, fmt, False)
+    else:
+        quality = "-" if reference["quality"] is None else reference["quality"]
+        print(f"similar to {reference['source']}  pdq {reference['pdq']}  quality {quality}")
+        print(f"{'DIST':>4} {'QUAL':>4}  SHA256            TYPE  LENGTH      WHERE")
+        for row in rows:
+            print(picture_line(row))
+    sys.stdout.flush()
+    if reference["quality"] is not None and reference["quality"] < rust_core.PDQ_MIN_QUALITY:
+        print(
+            f"the reference's PDQ quality is {reference['quality']} (under {rust_core.PDQ_MIN_QUALITY}): "
+            "flat or tiny pictures match loosely",
+            file=sys.stderr,
+        )
+    if not rows:
+        print(f"no picture within {reference['distance']} bits", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run_similar_image(store: ObjectStore, args: argparse.Namespace) -> int:
+    from cluster.query_engine import catalog_for
+    from cluster.similar_images import parse_distance, similar_pictures
+
+    query = parse_ranked_query(query_params(args), "similar pictures")
+    distance = parse_distance(str(args.distance))
+    reference = picture_reference(store, args)
+    custody.record(
+        store,
+        "artifact.similar_image",
+        case=query.cases[0] if query.cases and len(query.cases) == 1 else None,
+        target=reference.sha256 or reference.pdq,
+        cases=list(query.cases) if query.cases is not None else "all",
+        distance=distance,
+    )
+    rows = similar_pictures(catalog_for(store.config), query, reference, distance, query.limit)
+    about = {"source": reference.source, "pdq": reference.pdq, "quality": reference.quality, "distance": distance}
+    return print_similar_pictures(about, rows, "json" if args.json else args.format)
 
 
 def query_params(args: argparse.Namespace) -> dict[str, list[str]]:
@@ -125,6 +206,8 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     if args.similar_to:
         return run_similar(ObjectStore(settings.store), args)
+    if args.similar_image or args.similar_pdq:
+        return run_similar_image(ObjectStore(settings.store), args)
     from cluster.query_engine import Catalog
 
     query = parse_query(query_params(args), KINDS)
@@ -212,6 +295,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     what.add_argument("--time-field", help="which time --after/--before apply to: mtime, atime, ctime, crtime")
     what.add_argument("--feature", nargs="+", metavar=("KIND", "VALUE"), help="feature hits of a kind, or of one value")
     what.add_argument("--similar-to", metavar="SHA256", help="rank artifacts by similarity to this one")
+    what.add_argument(
+        "--similar-image",
+        metavar="SHA256|FILE",
+        help="rank pictures by PDQ distance to this one: an artifact's SHA-256, or a picture file",
+    )
+    what.add_argument("--similar-pdq", metavar="HEX", help="rank pictures by distance to this PDQ hash (64 hex)")
     out = q.add_argument_group("output")
     out.add_argument("--format", choices=("table", "json", "csv"), default="table")
     out.add_argument("--json", action="store_true", help="same as --format json (one object per line)")
@@ -227,4 +316,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     q.add_argument("--min-ssdeep", type=int, default=1, help="with --similar-to: lowest ssdeep score (default 1)")
     q.add_argument("--max-tlsh", type=int, default=100, help="with --similar-to: largest TLSH distance (default 100)")
+    q.add_argument(
+        "--distance",
+        type=int,
+        default=31,
+        help="with --similar-image/--similar-pdq: largest PDQ Hamming distance in bits (default 31)",
+    )
     q.set_defaults(func=run)

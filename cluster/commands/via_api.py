@@ -19,9 +19,18 @@ MAX_PAGE = 10_000  # the server's largest page (cluster/query.py)
 def find(client: ApiClient, args: argparse.Namespace) -> int:
     from cluster.commands.find import query_params, write_rows
 
-    if args.similar_to:
-        raise ValueError("--similar-to is not served by the API yet; ask the lab's control plane")
     params = query_params(args)
+    if args.similar_to:
+        from cluster.commands.find import print_similar
+        from cluster.provenance import parse_sha256
+
+        params.update(min_ssdeep=[str(args.min_ssdeep)], max_tlsh=[str(args.max_tlsh)])
+        doc = client.get(f"/v1/artifacts/{parse_sha256(args.similar_to)}/similar", params)
+        ref = doc["reference"]
+        fmt = "json" if args.json else args.format
+        return print_similar(ref["sha256"], ref["ssdeep"], ref["tlsh"], doc["rows"], fmt)
+    if args.similar_image or args.similar_pdq:
+        return similar_images(client, args, params)
     over_features = "feature" in params
     if args.reveal:
         params.update(reveal=["1"], reason=[args.reason or ""])
@@ -42,6 +51,32 @@ def find(client: ApiClient, args: argparse.Namespace) -> int:
         print("no match in the cases assigned to you", file=sys.stderr)
         return 1
     return 0
+
+
+def similar_images(client: ApiClient, args: argparse.Namespace, params: dict[str, list[str]]) -> int:
+    """--similar-image over the API: a SHA-256 is looked up by the server in the user's
+    cases; a picture file is hashed here and only its PDQ hash is sent."""
+    from pathlib import Path
+
+    from cluster.commands.find import print_similar_pictures
+    from cluster.similar_images import reference_of_file
+
+    params["distance"] = [str(args.distance)]
+    source, quality = args.similar_pdq or args.similar_image, None
+    if args.similar_pdq:
+        params["pdq"] = [args.similar_pdq]
+    elif Path(args.similar_image).is_file():
+        reference = reference_of_file(Path(args.similar_image))
+        params["pdq"] = [reference.pdq]
+        source, quality = reference.source, reference.quality
+    else:
+        params["sha256"] = [args.similar_image]
+    doc = client.get("/v1/similar-images", params)
+    ref = doc["reference"]
+    about = {**ref, "source": f"sha256 {ref['sha256']}" if ref["sha256"] else source}
+    if quality is not None:
+        about["quality"] = quality
+    return print_similar_pictures(about, doc["rows"], "json" if args.json else args.format)
 
 
 def get(client: ApiClient, args: argparse.Namespace) -> int:

@@ -41,8 +41,21 @@ def cases(settings, tmp_path_factory) -> dict[str, Any]:
         job = api.wait(settings, api.submit(settings, case, [str(path)]).id)
         assert job.state == "done", job.error
         jpeg = next(i for i in key["items"] if i["kind"] == "jpeg" and i["status"] == "intact")
-        out[case] = {"job": job.id, "sha256": jpeg["sha256"], "path": path}
+        pictures = [i for i in key["items"] if i["kind"] in ("jpeg", "png") and i["status"] == "intact"]
+        out[case] = {"job": job.id, "sha256": jpeg["sha256"], "path": path, "pictures": pictures}
+    # The first planted picture that the job hashed (the forge's pictures are mostly decodable).
+    for case in (OWN, OTHER):
+        rows = catalog_rows(settings, case)
+        hashed = {r["sha256"] for r in rows if r.get("pdq")}
+        out[case]["picture"] = next(p["sha256"] for p in out[case]["pictures"] if p["sha256"] in hashed)
     return out
+
+
+def catalog_rows(settings, case: str) -> list[dict[str, Any]]:
+    from cluster.query import Query
+    from cluster.query_engine import catalog_for
+
+    return list(catalog_for(settings.store).rows(Query(cases=(case,), limit=0)))
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +113,8 @@ def endpoints(cases: dict[str, Any], case: str) -> list[tuple[str, str, bytes | 
         ("GET", f"/v1/features?case={case}&feature=email", None, "examiner"),
         ("GET", f"/v1/artifacts/{sha}/provenance?case={case}", None, "examiner"),
         ("GET", f"/v1/artifacts/{sha}/content?case={case}", None, "examiner"),
+        ("GET", f"/v1/similar-images?sha256={cases[case]['picture']}&case={case}", None, "examiner"),
+        ("GET", f"/v1/artifacts/{sha}/similar?case={case}&max_tlsh=300", None, "examiner"),
         ("POST", "/v1/jobs", submit, "operator"),
         ("POST", f"/v1/jobs/{job}/cancel", b"{}", "operator"),
     ]
@@ -253,6 +268,22 @@ def test_the_cli_speaks_to_the_api_with_the_users_token(server, cases, tmp_path)
     missing = quarry(["get", cases[OTHER]["sha256"], "--out", str(tmp_path / "other.jpg")], examiner)
     assert missing.returncode == 2 and "(HTTP 404)" in missing.stderr and not (tmp_path / "other.jpg").exists()
     assert quarry(["submit", "--case", OWN, str(cases[OWN]["path"])], examiner).returncode == 2
+
+    # Similar pictures over the API: only the examiner's case, the picture itself first.
+    picture = cases[OWN]["picture"]
+    similar = quarry(["find", "--similar-image", picture, "--all-cases", "--distance", "256", "--json"], examiner)
+    assert similar.returncode == 0, similar.stderr
+    ranked = [json.loads(line) for line in similar.stdout.splitlines()]
+    assert ranked[0]["sha256"] == picture and ranked[0]["pdq_distance"] == 0
+    assert {r["case"] for r in ranked} == {OWN} and len(ranked) == 20
+    elsewhere = quarry(["find", "--similar-image", cases[OTHER]["picture"], "--all-cases"], examiner)
+    assert elsewhere.returncode == 2 and "(HTTP 404)" in elsewhere.stderr
+    wide = ["--all-cases", "--max-tlsh", "999", "--json"]
+    alike = quarry(["find", "--similar-to", cases[OWN]["sha256"], *wide], examiner)
+    assert alike.returncode == 0, alike.stderr
+    assert {json.loads(line)["case"] for line in alike.stdout.splitlines()} == {OWN}
+    hidden = quarry(["find", "--similar-to", cases[OTHER]["sha256"], "--all-cases"], examiner)
+    assert hidden.returncode == 2 and "(HTTP 404)" in hidden.stderr
 
     operator = token_env(server, "operator", tmp_path / "operator-home")
     done = quarry(["submit", "--case", OWN, "--profile", "triage", str(cases[OWN]["path"])], operator, timeout=600)

@@ -5,7 +5,9 @@ never a failed job."""
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 
 import numpy as np
 import pdqhash
@@ -130,3 +132,91 @@ def test_a_picture_near_a_listed_hash_is_flagged(settings, store, planted, env, 
     flagged = {o: r["known_images"] for o, r in rows.items() if r.get("known_images")}
     assert flagged == {planted["offsets"]["png2"]: [f"csam-test/case-17 exhibit 4@{distance}"]}
     assert job.summary["perceptual"]["known_images"] == {"csam-test": 1}
+
+
+def distance_between(a: str, b: str) -> int:
+    return bin(int(a, 16) ^ int(b, 16)).count("1")
+
+
+@pytest.fixture(scope="module")
+def variants(settings, planted, tmp_path_factory) -> dict:
+    """A second case's image holding altered copies of `png2`, as an examiner meets them:
+    half size, cropped by 2 % and re-encoded as JPEG quality 70."""
+    original = Image.open(io.BytesIO(planted["pictures"]["png2"]))
+    w, h = original.size
+    copies = {
+        "half": encoded(original.resize((w // 2, h // 2), Image.BILINEAR), "PNG"),
+        "crop": encoded(original.crop((w // 100, h // 100, w - w // 100, h - h // 100)), "PNG"),
+    }
+    q70 = io.BytesIO()
+    original.convert("RGB").save(q70, format="JPEG", quality=70)
+    copies["q70"] = q70.getvalue()
+    image = bytearray(4 * MiB)
+    offsets = {"half": 100_003, "crop": MiB + 77, "q70": 2 * MiB + 1001}
+    for name, data in copies.items():
+        image[offsets[name] : offsets[name] + len(data)] = data
+    path = tmp_path_factory.mktemp("variants") / "variants.dd"
+    path.write_bytes(bytes(image))
+    job = api.wait(settings, api.submit(settings, "pictures-variants", [str(path)], perceptual="cpu").id)
+    assert job.state == "done", job.error
+    return {"copies": copies, "offsets": offsets, "dir": path.parent}
+
+
+def test_similar_images_are_ranked_by_the_references_distance(jobs, variants, planted, env) -> None:
+    """`quarry find --similar-image` over two cases lists the original (0 bits) and its three
+    altered copies, closest first, at the distances Meta's reference gives (exactly for the
+    lossless copies, within decoder noise for the JPEG); no unrelated planted picture, all
+    farther than 31 bits by the reference, is listed."""
+    target = planted["pictures"]["png2"]
+    sha = hashlib.sha256(target).hexdigest()
+    ref = reference_pdq(target)
+    expected = {("pictures-cpu", planted["offsets"]["png2"]): 0}
+    for name, data in variants["copies"].items():
+        expected[("pictures-variants", variants["offsets"][name])] = distance_between(reference_pdq(data), ref)
+    for name, data in planted["pictures"].items():
+        if name != "png2":
+            assert distance_between(reference_pdq(data), ref) > 31, name
+    assert all(d <= 31 for d in expected.values()), expected
+    cases = ["--case", "pictures-cpu", "--case", "pictures-variants"]
+    found = quarry(["find", "--similar-image", sha, *cases, "--format", "json"], env)
+    assert found.returncode == 0, found.stderr
+    rows = [json.loads(line) for line in found.stdout.splitlines()]
+    got = {(r["case"], r["offset"]): r["pdq_distance"] for r in rows}
+    assert set(got) == set(expected)
+    for place, distance in got.items():
+        slack = 8 if place == ("pictures-variants", variants["offsets"]["q70"]) else 0
+        assert abs(distance - expected[place]) <= slack, (place, distance, expected[place])
+    assert [r["pdq_distance"] for r in rows] == sorted(r["pdq_distance"] for r in rows)
+    assert rows[0]["sha256"] == sha and rows[0]["pdq_distance"] == 0
+
+    # Within 0 bits only the original; a picture file of the examiner's and a bare hash work alike.
+    exact = quarry(["find", "--similar-image", sha, *cases, "--distance", "0", "--format", "json"], env)
+    assert [(json.loads(r)["case"], json.loads(r)["offset"]) for r in exact.stdout.splitlines()] == [
+        ("pictures-cpu", planted["offsets"]["png2"])
+    ]
+    picture = variants["dir"] / "half.png"
+    picture.write_bytes(variants["copies"]["half"])
+    by_file = quarry(["find", "--similar-image", str(picture), *cases, "--format", "json"], env)
+    assert by_file.returncode == 0, by_file.stderr
+    half_place = ("pictures-variants", variants["offsets"]["half"])
+    by_file_rows = {(r["case"], r["offset"]): r for r in map(json.loads, by_file.stdout.splitlines())}
+    assert by_file_rows[half_place]["pdq_distance"] == 0
+    assert by_file_rows[("pictures-cpu", planted["offsets"]["png2"])]["pdq_distance"] == expected[half_place]
+    by_hash = quarry(["find", "--similar-pdq", ref, *cases, "--format", "json"], env)
+    assert {(json.loads(r)["case"], json.loads(r)["offset"]) for r in by_hash.stdout.splitlines()} == set(expected)
+    table = quarry(["find", "--similar-image", sha, *cases], env)
+    assert table.returncode == 0 and f"similar to sha256 {sha}" in table.stdout
+
+
+def test_similar_image_errors_name_the_input(planted, env, tmp_path) -> None:
+    unknown = "ab" * 32
+    missing = quarry(["find", "--similar-image", unknown, "--case", "pictures-cpu"], env)
+    assert missing.returncode == 2 and f"no artifact with sha256 {unknown}" in missing.stderr
+    junk = tmp_path / "notes.txt"
+    junk.write_text("not a picture")
+    bad = quarry(["find", "--similar-image", str(junk), "--case", "pictures-cpu"], env)
+    assert bad.returncode == 2 and f"{junk}: not a picture Quarry can hash" in bad.stderr
+    far = quarry(["find", "--similar-pdq", "00", "--case", "pictures-cpu"], env)
+    assert far.returncode == 2 and "64 hex digits" in far.stderr
+    wide = quarry(["find", "--similar-pdq", "0" * 64, "--case", "pictures-cpu", "--distance", "300"], env)
+    assert wide.returncode == 2 and "between 0 and 256" in wide.stderr

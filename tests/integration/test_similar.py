@@ -13,6 +13,8 @@ import zipfile
 import tlsh
 
 from cluster import api
+from cluster.query import Query
+from cluster.query_engine import catalog_for
 from cluster.similar import find_similar
 
 
@@ -66,7 +68,8 @@ def test_similar_artifacts_ranked_with_reference_scores(settings, store, tmp_pat
 
     job = api.wait(settings, api.submit(settings, "similar", [str(path)]).id)
     assert job.state == "done", job.error
-    ref, rows = find_similar(store, hashlib.sha256(base).hexdigest(), case="similar", min_ssdeep=1, max_tlsh=300)
+    query = Query(cases=("similar",), limit=20)
+    ref, rows = find_similar(catalog_for(store.config), store, query, hashlib.sha256(base).hexdigest(), 1, 300)
 
     want_edited = ssdeep_score(base, edited, tmp_path)
     assert want_edited >= 50, "the edited copy is similar by the reference tool's measure"
