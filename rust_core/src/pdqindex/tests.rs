@@ -52,12 +52,39 @@ fn naive_distance(a: &Pdq, b: &Pdq) -> u32 {
     (0..256).filter(|&i| hex_bit(&a, i) != hex_bit(&b, i)).count() as u32
 }
 
-fn scratch(name: &str) -> PathBuf {
+/// A file path in a folder of its own, removed with the folder when the test is done (an
+/// index file can be hundreds of MB: none may be left behind).
+struct Scratch {
+    dir: PathBuf,
+    path: PathBuf,
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn scratch(name: &str) -> Scratch {
     static CALLS: AtomicUsize = AtomicUsize::new(0);
     let n = CALLS.fetch_add(1, Ordering::Relaxed);
     let dir = std::env::temp_dir().join(format!("quarry-pdqindex-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+    let path = dir.join(name);
+    Scratch { dir, path }
 }
 
 fn build(entries: &[(Pdq, String)], path: &Path, chunks: Option<usize>) -> (PdqIndex, BuildStats) {
