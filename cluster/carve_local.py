@@ -24,8 +24,7 @@ import rust_core
 from cluster.local_pool import in_order, prepare_output
 from cluster.planning import plan_segments
 from workers.carve_links import ParentLinker, carve_order
-from workers.carving import carve_fields, carve_segment
-from workers.files import unallocated_ranges
+from workers.carve_window import carve_fields, carve_segment
 from workers.images import open_image
 from workers.segments import Segment
 
@@ -62,11 +61,17 @@ def _worker_carver(options: CarveOptions) -> rust_core.Carver:
     return options.carver()
 
 
+@functools.cache
+def _worker_buffer() -> bytearray:
+    """One window buffer per pool process, reused by every segment it carves."""
+    return bytearray()
+
+
 def _carve_one(image: str, out: str, options: CarveOptions, seg: Segment) -> list[dict[str, Any]]:
     """Carve one segment in a pool process: write each file, return its manifest rows."""
     rows = []
     with open_image(image) as img:
-        for carve, data in carve_segment(_worker_carver(options), img, seg):
+        for carve, data in carve_segment(_worker_carver(options), img, seg, buffer=_worker_buffer()):
             # SHA-256 names the content (as in the cluster's store); MD5 and SHA-1 are left to
             # the cluster's artifacts, where they are computed once per stored file.
             digests = rust_core.digest(data, ["sha256"])
@@ -96,6 +101,8 @@ def _segments(image: str, options: CarveOptions, warnings: list[str]) -> tuple[l
         ref = img.ref()
         ranges = None
         if options.unallocated:
+            from workers.files import unallocated_ranges  # the filesystem readers (and Ray): only when asked
+
             ranges, found_warnings = unallocated_ranges(img)
             warnings += found_warnings
     return plan_segments(ref, 0, options.segment_size, options.overlap, ranges), ref.size

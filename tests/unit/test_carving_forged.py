@@ -9,7 +9,7 @@ import pytest
 
 import rust_core
 from cluster.planning import plan_segments
-from workers.carving import carve_segment
+from workers.carve_window import carve_segment
 from workers.evidence import RawImage
 
 FILES = ("jpeg", "png", "pdf", "zip")

@@ -71,6 +71,11 @@ pub fn reassemble(
     let shifts = recorded_shifts(kind, data, valid, search);
     let first = first_cut(base, valid, search);
     let earliest = first_cut(base, 0, search);
+    if kind == FileType::Pdf {
+        return shifts
+            .iter()
+            .find_map(|&shift| pdf_seam(data, shift, earliest, block, max_len, &mut buf));
+    }
     for &shift in &shifts {
         let mut cut = earliest;
         let mut tries = 0;
@@ -105,6 +110,47 @@ pub fn reassemble(
         }
         cut -= block;
     }
+}
+
+/// A PDF whose fragments lie `shift` apart: its cross-reference table (found `shift` past
+/// where startxref records it) pins the cut between the last object found where recorded
+/// and the first one found `shift` later. Only block boundaries in that interval are tried,
+/// each walked whole; with two that pass, the seam is not pinned and nothing is reported.
+fn pdf_seam(
+    data: &[u8],
+    shift: usize,
+    earliest: usize,
+    block: usize,
+    max_len: usize,
+    buf: &mut Seam,
+) -> Option<Reassembly> {
+    let table = memmem::find_iter(data, b"startxref")
+        .filter_map(|k| pdf::number_at(data, k + 9))
+        .find(|&x| data.get(x + shift..).is_some_and(|t| t.starts_with(b"xref")))?;
+    let entries = pdf::xref_in_use(data, table + shift, usize::MAX)?;
+    let (mut lo, mut hi) = (earliest, data.len().saturating_sub(shift));
+    for (n, offset) in entries {
+        match (pdf::object_at(data, offset, n), pdf::object_at(data, offset + shift, n)) {
+            (true, false) => lo = lo.max(offset + 1),
+            (false, true) => hi = hi.min(offset),
+            (true, true) => {}
+            (false, false) => return None, // this shift does not explain the file
+        }
+    }
+    let mut found = None;
+    let mut cut = earliest + (lo - earliest).div_ceil(block) * block;
+    let mut tries = 0;
+    while cut <= hi && tries < MAX_CUTS {
+        if let Some(r) = attempt(FileType::Pdf, data, cut, cut + shift, max_len, buf) {
+            if found.is_some() {
+                return None; // two seams pass: ambiguous
+            }
+            found = Some(r);
+        }
+        cut += block;
+        tries += 1;
+    }
+    found
 }
 
 /// Most cuts tried for one recorded shift.

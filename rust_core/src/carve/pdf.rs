@@ -287,9 +287,10 @@ fn prev_of(data: &[u8], sx: usize, eof: usize) -> Option<usize> {
     number_at(section, p + 5)
 }
 
-/// Do the first `limit` entries of the cross-reference table at `sx` point at their
-/// objects? None when the section is a stream or not laid out in 20-byte entries.
-pub(super) fn xref_entries_agree(data: &[u8], sx: usize, limit: usize) -> Option<bool> {
+/// The in-use entries (object number, recorded offset) among the first `limit` entries of
+/// the cross-reference table at `sx`. None when the section is a stream or not laid out in
+/// 20-byte entries.
+pub(super) fn xref_in_use(data: &[u8], sx: usize, limit: usize) -> Option<Vec<(usize, usize)>> {
     let at = data.get(sx..)?;
     if !at.starts_with(b"xref") {
         return None;
@@ -301,25 +302,35 @@ pub(super) fn xref_entries_agree(data: &[u8], sx: usize, limit: usize) -> Option
     pos = skip_ws(at, pos);
     pos += at[pos..].iter().take_while(|b| b.is_ascii_digit()).count();
     pos = skip_ws(at, pos);
-    let mut checked = 0;
+    let mut out = Vec::new();
     for i in 0..count.min(limit) {
         let entry = at.get(pos + 20 * i..pos + 20 * i + 20)?;
         if entry[10] != b' ' || entry[16] != b' ' {
             return None;
         }
-        if entry[17] != b'n' {
-            continue;
+        if entry[17] == b'n' {
+            let offset: usize = std::str::from_utf8(&entry[..10]).ok()?.parse().ok()?;
+            out.push((first + i, offset));
         }
-        let offset: usize = std::str::from_utf8(&entry[..10]).ok()?.parse().ok()?;
-        let obj = data
-            .get(offset..)
-            .and_then(|o| obj_header(o).map(|_| number_at(o, 0)));
-        if obj != Some(Some(first + i)) {
-            return Some(false);
-        }
-        checked += 1;
     }
-    (checked > 0).then_some(true)
+    Some(out)
+}
+
+/// Does object `number`'s header ("N G obj") stand at `offset`?
+pub(super) fn object_at(data: &[u8], offset: usize, number: usize) -> bool {
+    data.get(offset..)
+        .and_then(|o| obj_header(o).map(|_| number_at(o, 0)))
+        == Some(Some(number))
+}
+
+/// Do the first `limit` entries of the cross-reference table at `sx` point at their
+/// objects? None when the section is a stream or not laid out in 20-byte entries.
+pub(super) fn xref_entries_agree(data: &[u8], sx: usize, limit: usize) -> Option<bool> {
+    let entries = xref_in_use(data, sx, limit)?;
+    if entries.is_empty() {
+        return None;
+    }
+    Some(entries.iter().all(|&(n, offset)| object_at(data, offset, n)))
 }
 
 /// What a walk of the file's objects ended on last.
