@@ -130,7 +130,10 @@ fn pdf_seam(
     let entries = pdf::xref_in_use(data, table + shift, usize::MAX)?;
     let (mut lo, mut hi) = (earliest, data.len().saturating_sub(shift));
     for (n, offset) in entries {
-        match (pdf::object_at(data, offset, n), pdf::object_at(data, offset + shift, n)) {
+        match (
+            pdf::object_at(data, offset, n),
+            pdf::object_at(data, offset + shift, n),
+        ) {
             (true, false) => lo = lo.max(offset + 1),
             (false, true) => hi = hi.min(offset),
             (true, true) => {}
