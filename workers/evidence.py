@@ -7,6 +7,7 @@ never written to.
 
 from __future__ import annotations
 
+import mmap
 import os
 import stat
 from dataclasses import dataclass
@@ -108,6 +109,11 @@ class MediaReader:
     def ref(self) -> ImageRef:
         return ImageRef(path=self.path, size=self.size, format=self.format)
 
+    def mapped(self, offset: int, length: int) -> memoryview | None:
+        """Up to `length` media bytes at `offset` as a read-only view of the file mapped in
+        memory (no copy), where the reader can map its media (a raw image); else None."""
+        return None
+
     def close(self) -> None:
         pass
 
@@ -125,6 +131,7 @@ class RawImage(MediaReader):
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = str(path)
+        self._map: mmap.mmap | None = None
         self._fd = _open_readonly(self.path)
         try:
             self.size = os.lseek(self._fd, 0, os.SEEK_END)
@@ -137,6 +144,15 @@ class RawImage(MediaReader):
         except EvidenceError:
             os.close(self._fd)
             raise
+
+    def mapped(self, offset: int, length: int) -> memoryview | None:
+        if self._map is None:
+            try:
+                self._map = mmap.mmap(self._fd, 0, access=mmap.ACCESS_READ)
+            except (OSError, ValueError, OverflowError):
+                return None  # media that cannot be mapped is read instead
+        length = max(0, min(length, self.size - offset))
+        return memoryview(self._map)[offset : offset + length]
 
     def read_at(self, offset: int, length: int) -> bytes:
         """Up to `length` bytes at `offset` (fewer only at the image's end)."""
@@ -179,6 +195,12 @@ class RawImage(MediaReader):
         return EvidenceError(f"{self.path}: image shrank: no bytes at offset {offset} of {self.size}")
 
     def close(self) -> None:
+        if self._map is not None:
+            try:
+                self._map.close()
+            except BufferError:
+                pass  # a view of it is still held: the mapping goes when the last view does
+            self._map = None
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1

@@ -40,8 +40,12 @@ def read_window(img: MediaImage, seg: Segment) -> tuple[bytes, int]:
 
 def read_window_into(img: MediaImage, seg: Segment, buffer: bytearray) -> tuple[memoryview, int]:
     """`read_window` into a buffer the caller keeps between segments (grown as needed);
-    the window is a view of it, valid until the next call with the same buffer."""
+    the window is a view of it, valid until the next call with the same buffer. A raw
+    image's window is a view of the file mapped in memory instead (no copy at all)."""
     start, length, lead = window_span(seg)
+    mapped = img.mapped(start, length)
+    if mapped is not None:  # a raw image: its pages as they are, no copy
+        return mapped, lead
     if len(buffer) < length:
         buffer.extend(bytes(length - len(buffer)))
     view = memoryview(buffer)[:length]

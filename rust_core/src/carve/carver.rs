@@ -3,7 +3,7 @@
 use super::context::continues_earlier;
 use super::kinds::FileType;
 use super::scanner::Scanner;
-use super::Probe;
+use super::{Probe, Status};
 
 /// One file found by a scan; `offset` is absolute in the image.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,17 +101,26 @@ impl Carver {
             if hits.last().is_some_and(|h| h.offset == offset && h.kind == kind) {
                 continue;
             }
-            if continues_earlier(kind, data, lead + c.start) {
+            // The look-back is cheap for most types and spares their walk; a ZIP's looks
+            // megabytes back, and matters only for a run of members without an end record
+            // of their own (one with it starts where that record says), so it comes last.
+            let look_back_first = kind != FileType::Zip;
+            if look_back_first && continues_earlier(kind, data, lead + c.start) {
                 continue;
             }
             let outcome = kind.probe(&body[c.start..], at_eof, self.max_len(kind));
-            if outcome != Probe::Invalid {
-                hits.push(Hit {
-                    offset,
-                    kind,
-                    outcome,
-                });
+            if outcome == Probe::Invalid {
+                continue;
             }
+            let whole = matches!(&outcome, Probe::Found(f) if f.status != Status::Truncated);
+            if !look_back_first && !whole && continues_earlier(kind, data, lead + c.start) {
+                continue;
+            }
+            hits.push(Hit {
+                offset,
+                kind,
+                outcome,
+            });
         }
         hits
     }

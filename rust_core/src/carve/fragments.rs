@@ -9,7 +9,7 @@
 //! try first walks a short tail and only grows it while the walker asks for more.
 
 use super::kinds::FileType;
-use super::{le_u32, pdf, Found, Probe, Status};
+use super::{jpeg, le_u32, pdf, Found, Probe, Status};
 use memchr::memmem;
 
 /// How far to look for the second fragment, and in what units.
@@ -98,10 +98,27 @@ pub fn reassemble(
     // before it, each with every gap up to the largest.
     let mut cut = first + search.back_blocks * block;
     loop {
+        // Where the cut falls tells what a JPEG's continuation must look like: most gaps
+        // are ruled out by a look at a few of their bytes, without walking (and
+        // decoding) the whole file again for each.
+        let cut_in = if kind == FileType::Jpeg {
+            jpeg::cut_in(data, cut)
+        } else {
+            jpeg::CutIn::Unknown
+        };
         let mut c = cut + block;
         while c <= cut + search.max_gap && c < data.len() {
-            if let Some(r) = attempt(kind, data, cut, c, max_len, &mut buf) {
-                return Some(r);
+            let plausible = match cut_in {
+                jpeg::CutIn::ScanData => {
+                    jpeg::scan_data_may_continue(&data[c..(c + FIRST_TAIL).min(data.len())])
+                }
+                jpeg::CutIn::Segment { rest } => data.get(c + rest) == Some(&0xFF),
+                jpeg::CutIn::Unknown => true,
+            };
+            if plausible {
+                if let Some(r) = attempt(kind, data, cut, c, max_len, &mut buf) {
+                    return Some(r);
+                }
             }
             c += block;
         }

@@ -435,6 +435,87 @@ fn quant_tables_fill(mut body: &[u8]) -> bool {
     true
 }
 
+/// Where a cut at `at` falls in a JPEG, by a walk of the markers before it (segments
+/// skipped by their lengths, nothing decoded): what bytes continuing the file there must
+/// look like for a walk of the whole to go on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum CutIn {
+    /// Inside a scan's entropy-coded data: see [`scan_data_may_continue`].
+    ScanData,
+    /// Inside a marker segment's payload, `rest` bytes before its end, where the next
+    /// marker's 0xFF must stand.
+    Segment { rest: usize },
+    /// Anywhere else (a segment's header, a 0xFF whose meaning the next byte decides).
+    Unknown,
+}
+
+pub(super) fn cut_in(data: &[u8], at: usize) -> CutIn {
+    let Some(head) = data.get(..at) else {
+        return CutIn::Unknown;
+    };
+    if head.last() == Some(&0xFF) {
+        return CutIn::Unknown;
+    }
+    let mut pos = SOI_LEN;
+    while pos < at {
+        let (Some(&ff), Some(&m)) = (head.get(pos), head.get(pos + 1)) else {
+            return CutIn::Unknown;
+        };
+        if ff != 0xFF {
+            return CutIn::Unknown;
+        }
+        match m {
+            0xFF => pos += 1,
+            0xD0..=0xD7 => pos += 2,
+            _ if has_length(m) => {
+                let Some(len) = be_u16(head, pos + 2).filter(|&l| l >= 2) else {
+                    return CutIn::Unknown;
+                };
+                let end = pos + 2 + len;
+                if end > at {
+                    // A scan header is followed by scan data, not by a marker.
+                    return if m != 0xDA && at >= pos + 4 {
+                        CutIn::Segment { rest: end - at }
+                    } else {
+                        CutIn::Unknown
+                    };
+                }
+                pos = end;
+                if m == 0xDA {
+                    match next_marker(head, pos) {
+                        Some((marker, _)) => pos = marker,
+                        None => return CutIn::ScanData,
+                    }
+                }
+            }
+            _ => return CutIn::Unknown,
+        }
+    }
+    CutIn::Unknown
+}
+
+/// Could `cont` go on from inside a scan's entropy-coded data? False only when, before
+/// any marker a walk would follow, it holds a 0xFF pair no JPEG may hold there: the walk
+/// of a file continued by it would break, so the walk need not be run.
+pub(super) fn scan_data_may_continue(cont: &[u8]) -> bool {
+    let mut pos = 0;
+    while let Some(k) = memchr(0xFF, &cont[pos..]) {
+        let mut code = pos + k + 1;
+        while cont.get(code) == Some(&0xFF) {
+            code += 1;
+        }
+        let Some(&m) = cont.get(code) else {
+            return true;
+        };
+        match m {
+            0x00 | 0xD0..=0xD7 => pos = code + 1,
+            0xD9 => return true,
+            _ => return has_length(m),
+        }
+    }
+    true
+}
+
 /// Position of the next marker after entropy-coded data (skipping stuffed 0xFF00 and
 /// RSTn, with any 0xFF fill bytes before them), and where the first restart marker
 /// out of turn is, if one is.

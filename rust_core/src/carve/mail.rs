@@ -398,6 +398,11 @@ enum BodyEnd {
     Cap(usize),
 }
 
+/// What a line break and an mbox separator line's start look like.
+const SEPARATOR: &[u8] = b"\nFrom ";
+/// Bytes searched for the next separator at a time.
+const SEPARATOR_STEP: usize = 64 << 10;
+
 /// Walk the text from `pos` (the start of a line, after a header block). With
 /// `messages`, each mbox separator found is passed to it (with its position) and the walk
 /// goes on; without, the walk ends at the first one.
@@ -407,11 +412,30 @@ fn walk_body(
     mut messages: Option<&mut dyn FnMut(usize, Headers)>,
 ) -> Result<BodyEnd, Stop> {
     let d = src.d;
-    let finder = memmem::Finder::new(b"\nFrom ");
+    let finder = memmem::Finder::new(SEPARATOR);
     // `d[pos..checked]` is known to be text; separators are looked for from `search`.
     let mut checked = pos;
     let mut search = pos.saturating_sub(1);
-    while let Some(k) = finder.find(&d[search..]) {
+    loop {
+        // Separators are looked for a step at a time, the text checked on the way: a body
+        // that stops being text ends there however far the data runs on (a search to the
+        // data's end per candidate made every chance header cost the whole window).
+        let limit = search.saturating_add(SEPARATOR_STEP).min(d.len());
+        let Some(k) = finder.find(&d[search..limit]) else {
+            if limit == d.len() {
+                break;
+            }
+            // A separator starting from `to` on is found by the next step.
+            let to = limit - (SEPARATOR.len() - 1);
+            if to > checked {
+                match text_prefix(&d[checked..to]) {
+                    (n, false) if checked + n < to => return Ok(BodyEnd::Text(end_at_junk(d, checked + n))),
+                    (n, _) => checked += n, // all text, or up to a character cut at `to`
+                }
+            }
+            search = to;
+            continue;
+        };
         let p = search + k + 1;
         if p > checked {
             if let Some(q) = non_text(d, checked, p) {
