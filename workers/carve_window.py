@@ -50,6 +50,13 @@ def carve_segment(
             yield reassembled(carver, img, found[0]) or found
 
 
+def media(img: MediaImage, offset: int, length: int) -> bytes | memoryview:
+    """Up to `length` media bytes at `offset`: a view of a mapped raw image, else read
+    (unreadable media as zeros)."""
+    mapped = img.mapped(offset, length)
+    return mapped if mapped is not None else img.read_salvaging(offset, length, [])
+
+
 def reassembled(
     carver: rust_core.Carver, img: MediaImage, carve: rust_core.Carve
 ) -> tuple[rust_core.Carve, memoryview] | None:
@@ -58,7 +65,7 @@ def reassembled(
     if carve.status == "complete" or not carver.reassembles(carve.kind):
         return None
     span = min(carver.max_size(carve.kind), carve.length + MAX_GAP + SECOND_FRAGMENT)
-    data = img.read_salvaging(carve.offset, span, [])
+    data = media(img, carve.offset, span)
     whole = carver.reassemble(data, carve.offset, carve.kind, carve.length, BLOCK, MAX_GAP)
     if whole is None:
         return None
@@ -74,7 +81,7 @@ def reread(
     cap = carver.max_size(kind)
     want = min(cap, max(FIRST_REREAD, 2 * had))
     while True:
-        data = img.read_salvaging(offset, want, [])
+        data = media(img, offset, want)
         at_eof = offset + len(data) == img.size
         carve = carver.carve_at(data, offset, kind, at_eof)
         if carve is None:

@@ -16,7 +16,7 @@ def run(args: argparse.Namespace) -> int:
     if args.profile == "carving":
         samples = None if args.samples == "none" else Path(args.samples)
         try:
-            key = forge_corpus(args.output, args.size, args.seed, samples)
+            key = forge_corpus(args.output, args.size, args.seed, samples, args.spacing)
         except FileNotFoundError as exc:
             print(f"quarry: error: {exc}", file=sys.stderr)
             return 2
@@ -54,5 +54,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=str(DEFAULT_TESTDATA),
         help="carving profile: the published test data folder whose small/ and pngsuite/ files are "
         "planted beside generated ones, or 'none' (default: ../shared/testdata)",
+    )
+    f.add_argument(
+        "--spacing",
+        type=int,
+        default=1,
+        help="carving profile: multiply the random data between files by this (1: about 4,700 files "
+        "a GiB; 30: about 500, as sparse as a lab's image with little deleted data)",
     )
     f.set_defaults(func=run)

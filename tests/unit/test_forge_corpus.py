@@ -222,6 +222,25 @@ def test_same_seed_same_corpus_other_seed_other_corpus(tmp_path, testdata):
     assert c["sha256"] != a["sha256"]
 
 
+def test_spacing_spreads_the_files_out(tmp_path, testdata):
+    """More random data between files: fewer files in the same size, the gaps between them
+    (on average, from the key's offsets) wider; spacing 1 is the corpus as it always was."""
+    dense = forge_corpus(tmp_path / "d.img", 8 << 20, seed=5, testdata=testdata)
+    again = forge_corpus(tmp_path / "a.img", 8 << 20, seed=5, testdata=testdata, spacing=1)
+    sparse = forge_corpus(tmp_path / "s.img", 8 << 20, seed=5, testdata=testdata, spacing=8)
+    assert again["sha256"] == dense["sha256"] and "spacing" not in dense
+    assert sparse["spacing"] == 8 and len(sparse["items"]) < len(dense["items"]) / 2
+
+    def mean_gap(key):
+        ends = sorted((i["offset"], i["offset"] + i["length"]) for i in key["items"])
+        gaps = [b[0] - a[1] for a, b in zip(ends, ends[1:], strict=False)]
+        return sum(gaps) / len(gaps)
+
+    assert mean_gap(sparse) > 4 * mean_gap(dense)
+    with pytest.raises(ValueError, match="spacing"):
+        forge_corpus(tmp_path / "x.img", 2 << 20, seed=5, testdata=testdata, spacing=0)
+
+
 def test_generated_files_only_when_no_samples(tmp_path):
     key = forge_corpus(tmp_path / "g.img", 4 << 20, seed=3, testdata=None)
     assert key["samples"]["folder"] is None and key["samples"]["files"] == 0

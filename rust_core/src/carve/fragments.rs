@@ -94,6 +94,11 @@ pub fn reassemble(
     if !shifts.is_empty() {
         return None;
     }
+    // A ZIP is whole only with its end record: with none after the break, no
+    // continuation can complete it.
+    if kind == FileType::Zip && memmem::find(data.get(valid..).unwrap_or_default(), b"PK\x05\x06").is_none() {
+        return None;
+    }
     // Otherwise (JPEG) the break shows soon after the cut: try the last few boundaries
     // before it, each with every gap up to the largest.
     let mut cut = first + search.back_blocks * block;
