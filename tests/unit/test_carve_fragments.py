@@ -86,3 +86,68 @@ def test_two_fragments_are_put_back_together(tmp_path: Path, kind: str, make, ga
     assert [tuple(r) for r in row["runs"]] == runs
     assert row["sha256"] == hashlib.sha256(data).hexdigest()
     assert (out / row["path"]).read_bytes() == data
+
+
+def words(rng: random.Random, size: int) -> bytes:
+    vocab = ["ledger", "invoice", "wallet", "courier", "deposit", "transfer", "meeting"]
+    out = bytearray()
+    while len(out) < size:
+        out += (rng.choice(vocab) + " ").encode()
+    return bytes(out[:size])
+
+
+def jpeg_with_comment(rng: random.Random, payload: bytes) -> bytes:
+    """A JPEG with a comment holding `payload` (no walker checks it) after its first segment."""
+    data = jpeg(rng, 0)
+    after = 4 + int.from_bytes(data[4:6], "big")
+    return data[:after] + b"\xff\xfe" + (len(payload) + 2).to_bytes(2, "big") + payload + data[after:]
+
+
+def one_stream_pdf(payload: bytes) -> bytes:
+    """A PDF whose content is one uncompressed stream holding `payload`."""
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = [len(out)]
+    out += b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+    offsets.append(len(out))
+    out += b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n"
+    offsets.append(len(out))
+    out += f"3 0 obj\n<< /Length {len(payload)} >>\nstream\n".encode() + payload + b"\nendstream\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 4\n0000000000 65535 f \n" + b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += f"trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+def carved_at(tmp_path: Path, kind: str, data: bytes, cut_at: int, gap_blocks: int) -> tuple[dict, list]:
+    runs = fragmented_image(tmp_path / "img.raw", data, gap_blocks, gap_blocks, cut_at)
+    out = tmp_path / "out"
+    assert main(["carve", str(tmp_path / "img.raw"), "--out", str(out), "--types", kind, "--jobs", "1"]) == 0
+    rows = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    return next(r for r in rows if r["offset"] == runs[0][0]), runs
+
+
+@pytest.mark.parametrize("kind", ["jpeg", "pdf"])
+def test_a_seam_inside_text_is_pinned_by_the_text(tmp_path: Path, kind: str) -> None:
+    """Split inside a segment or stream whose content no walker checks (a JPEG comment, a
+    PDF's uncompressed stream), every cut within it passes the structure; only the right
+    one has text on both sides of the seam."""
+    rng = random.Random(7)
+    payload = words(rng, 40_000)
+    data = jpeg_with_comment(rng, payload) if kind == "jpeg" else one_stream_pdf(payload)
+    cut_at = data.index(payload[:50]) + 6 * BLOCK + 123
+    row, runs = carved_at(tmp_path, kind, data, cut_at, 17)
+    assert (row["status"], row["fragmented"]) == ("complete", True)
+    assert [tuple(r) for r in row["runs"]] == runs
+    assert row["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize("kind", ["jpeg", "pdf"])
+def test_a_seam_nothing_pins_is_not_guessed(tmp_path: Path, kind: str) -> None:
+    """Split inside random bytes no walker checks: several cuts explain the file equally
+    well, so no reassembly is reported (a wrong file would be worse than none)."""
+    rng = random.Random(8)
+    payload = rng.randbytes(40_000).replace(b"\xff", b"\x00")
+    data = jpeg_with_comment(rng, payload) if kind == "jpeg" else one_stream_pdf(payload)
+    cut_at = data.index(payload[:50]) + 6 * BLOCK + 123
+    row, _ = carved_at(tmp_path, kind, data, cut_at, 17)
+    assert row["fragmented"] is False and row["status"] != "complete"

@@ -69,7 +69,6 @@ pub fn reassemble(
     // startxref), the distance between the fragments follows from it: only the cut is
     // unknown, and it may lie anywhere from a little before the break onwards.
     let shifts = recorded_shifts(kind, data, valid, search);
-    let first = first_cut(base, valid, search);
     let earliest = first_cut(base, 0, search);
     if kind == FileType::Pdf {
         return shifts
@@ -99,8 +98,31 @@ pub fn reassemble(
     if kind == FileType::Zip && memmem::find(data.get(valid..).unwrap_or_default(), b"PK\x05\x06").is_none() {
         return None;
     }
-    // Otherwise (JPEG) the break shows soon after the cut: try the last few boundaries
-    // before it, each with every gap up to the largest.
+    // Otherwise (JPEG) the break shows soon after the cut. The walk's trusted length can
+    // stop well before it (a segment it could not check), so a JPEG's marker walk names
+    // where it breaks too.
+    let mut breaks = vec![valid];
+    if kind == FileType::Jpeg {
+        breaks.extend(jpeg::breaks(data).into_iter().filter(|&b| b > valid));
+    }
+    breaks.dedup();
+    breaks
+        .into_iter()
+        .find_map(|at| gap_search(kind, data, first_cut(base, at, search), search, max_len, &mut buf))
+}
+
+/// Try the last few block boundaries before a break (from `first` + `back_blocks` blocks
+/// down to `first`) as the end of the first fragment, each with every gap up to the
+/// largest; the first continuation that completes the file wins.
+fn gap_search(
+    kind: FileType,
+    data: &[u8],
+    first: usize,
+    search: GapSearch,
+    max_len: usize,
+    buf: &mut Seam,
+) -> Option<Reassembly> {
+    let block = search.block;
     let mut cut = first + search.back_blocks * block;
     loop {
         // Where the cut falls tells what a JPEG's continuation must look like: most gaps
@@ -121,8 +143,8 @@ pub fn reassemble(
                 jpeg::CutIn::Unknown => true,
             };
             if plausible {
-                if let Some(r) = attempt(kind, data, cut, c, max_len, &mut buf) {
-                    return Some(r);
+                if let Some(r) = attempt(kind, data, cut, c, max_len, buf) {
+                    return pinned(kind, data, cut, c - cut, r, search, max_len, buf);
                 }
             }
             c += block;
@@ -134,10 +156,46 @@ pub fn reassemble(
     }
 }
 
-/// A PDF whose fragments lie `shift` apart: its cross-reference table (found `shift` past
-/// where startxref records it) pins the cut between the last object found where recorded
-/// and the first one found `shift` later. Only block boundaries in that interval are tried,
-/// each walked whole; with two that pass, the seam is not pinned and nothing is reported.
+/// A seam found at `cut` with the fragments `shift` apart, if nothing else explains the
+/// file as well. When the cut next to it passes too (it lies in a segment whose content
+/// no walker checks, such as a JPEG comment), the structure does not pin it: inside text,
+/// only the right cut has text on both sides (one too late takes in gap bytes before it,
+/// one too early after it); otherwise nothing is reported rather than a guess.
+#[allow(clippy::too_many_arguments)]
+fn pinned(
+    kind: FileType,
+    data: &[u8],
+    cut: usize,
+    shift: usize,
+    found: Reassembly,
+    search: GapSearch,
+    max_len: usize,
+    buf: &mut Seam,
+) -> Option<Reassembly> {
+    let block = search.block;
+    let mut passes = |at: usize| at > 0 && attempt(kind, data, at, at + shift, max_len, buf).is_some();
+    if !passes(cut + block) && (cut < block || !passes(cut - block)) {
+        return Some(found);
+    }
+    let lowest = cut.saturating_sub(PIN_SEARCH * block);
+    let mut textual = (0..)
+        .map(|i| cut + search.back_blocks * block - i * block)
+        .take_while(|&at| at >= lowest.max(block))
+        .filter(|&at| seam_is_text(data, at, shift));
+    let (Some(only), None) = (textual.next(), textual.next()) else {
+        return None;
+    };
+    attempt(kind, data, only, only + shift, max_len, buf)
+}
+
+/// Block boundaries before an unpinned cut looked at for the one inside text.
+const PIN_SEARCH: usize = 64;
+
+/// A PDF whose fragments lie `shift` apart: its cross-reference tables (the last, found
+/// `shift` past where startxref records it, and the earlier ones its `/Prev`s name) pin
+/// the cut between the last object or table found where recorded and the first one found
+/// `shift` later. Only block boundaries in that interval are tried, each walked whole;
+/// with two that pass, the seam is not pinned and nothing is reported.
 fn pdf_seam(
     data: &[u8],
     shift: usize,
@@ -149,34 +207,93 @@ fn pdf_seam(
     let table = memmem::find_iter(data, b"startxref")
         .filter_map(|k| pdf::number_at(data, k + 9))
         .find(|&x| data.get(x + shift..).is_some_and(|t| t.starts_with(b"xref")))?;
-    let entries = pdf::xref_in_use(data, table + shift, usize::MAX)?;
     let (mut lo, mut hi) = (earliest, data.len().saturating_sub(shift));
-    for (n, offset) in entries {
-        match (
-            pdf::object_at(data, offset, n),
-            pdf::object_at(data, offset + shift, n),
-        ) {
-            (true, false) => lo = lo.max(offset + 1),
-            (false, true) => hi = hi.min(offset),
-            (true, true) => {}
-            (false, false) => return None, // this shift does not explain the file
+    let is_table = |at: usize| data.get(at..).is_some_and(|t| t.starts_with(b"xref"));
+    let mut section = Some(table);
+    for newest in (0..MAX_SECTIONS).map(|i| i == 0) {
+        let Some(x) = section.take() else { break };
+        let here = match (is_table(x), is_table(x + shift)) {
+            (true, false) => {
+                lo = lo.max(x + 1);
+                x
+            }
+            (false, true) => {
+                hi = hi.min(x);
+                x + shift
+            }
+            _ => break, // where this section lies cannot be told
+        };
+        let Some(entries) = pdf::xref_in_use(data, here, usize::MAX) else {
+            if newest {
+                return None;
+            }
+            break;
+        };
+        for (n, offset) in entries {
+            match (
+                pdf::object_at(data, offset, n),
+                pdf::object_at(data, offset + shift, n),
+            ) {
+                (true, false) => lo = lo.max(offset + 1),
+                (false, true) => hi = hi.min(offset),
+                (false, false) if newest => return None, // this shift does not explain the file
+                _ => {}
+            }
         }
+        section = pdf::previous_section(data, here);
     }
+    if lo > hi {
+        return None;
+    }
+    let cuts: Vec<usize> = (0..MAX_CUTS)
+        .map(|i| earliest + (lo - earliest).div_ceil(block) * block + i * block)
+        .take_while(|&cut| cut <= hi)
+        .collect();
+    // Inside an uncompressed (text) stream, only the right cut has text on both sides of
+    // the seam: a cut too late takes in gap bytes before it, one too early after it.
+    let textual: Vec<usize> = cuts
+        .iter()
+        .copied()
+        .filter(|&cut| seam_is_text(data, cut, shift))
+        .collect();
+    let tried = if textual.is_empty() || textual.len() > 8 {
+        &cuts
+    } else {
+        &textual
+    };
     let mut found = None;
-    let mut cut = earliest + (lo - earliest).div_ceil(block) * block;
-    let mut tries = 0;
-    while cut <= hi && tries < MAX_CUTS {
+    for &cut in tried {
         if let Some(r) = attempt(FileType::Pdf, data, cut, cut + shift, max_len, buf) {
             if found.is_some() {
                 return None; // two seams pass: ambiguous
             }
             found = Some(r);
         }
-        cut += block;
-        tries += 1;
     }
     found
 }
+
+/// Bytes on each side of a seam that must be text for it to count as one inside text.
+const TEXT_SIDE: usize = 512;
+
+/// Are the bytes before the cut and after the continuation's start all printable ASCII
+/// or whitespace?
+fn seam_is_text(data: &[u8], cut: usize, shift: usize) -> bool {
+    let text = |b: &[u8]| {
+        b.iter()
+            .all(|&c| (0x20..0x7F).contains(&c) || matches!(c, b'\n' | b'\r' | b'\t'))
+    };
+    let (Some(before), Some(after)) = (
+        data.get(cut.saturating_sub(TEXT_SIDE)..cut),
+        data.get(cut + shift..cut + shift + TEXT_SIDE),
+    ) else {
+        return false;
+    };
+    cut >= TEXT_SIDE && text(before) && text(after)
+}
+
+/// Cross-reference sections followed back through `/Prev` at most.
+const MAX_SECTIONS: usize = 64;
 
 /// Most cuts tried for one recorded shift.
 const MAX_CUTS: usize = 1024;

@@ -435,6 +435,56 @@ fn quant_tables_fill(mut body: &[u8]) -> bool {
     true
 }
 
+/// Where a marker walk (segments skipped by their lengths, scan data to the marker after
+/// it; nothing decoded) sees a cut file break: where the walk cannot go on, and before
+/// that each marker with a length that ended a scan (a later scan's tables, or a chance
+/// pair of bytes after the cut). Empty when the walk reaches an end (EOI).
+pub(super) fn breaks(data: &[u8]) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut pos = SOI_LEN;
+    while out.len() < MAX_BREAKS {
+        let (Some(&ff), Some(&m)) = (data.get(pos), data.get(pos + 1)) else {
+            out.push(pos.min(data.len()));
+            break;
+        };
+        if ff != 0xFF {
+            out.push(pos);
+            break;
+        }
+        match m {
+            0xFF => pos += 1,
+            0xD9 => return Vec::new(),
+            0xD0..=0xD7 => pos += 2,
+            _ if has_length(m) => {
+                let Some(len) = be_u16(data, pos + 2).filter(|&l| l >= 2) else {
+                    out.push(pos);
+                    break;
+                };
+                pos += 2 + len;
+                if m == 0xDA {
+                    let Some((end, _)) = next_marker(data, pos) else {
+                        out.push(data.len());
+                        break;
+                    };
+                    let code = end + 1 + data[end + 1..].iter().take_while(|&&b| b == 0xFF).count();
+                    if data.get(code).is_some_and(|&c| has_length(c)) {
+                        out.push(end);
+                    }
+                    pos = end;
+                }
+            }
+            _ => {
+                out.push(pos);
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Break points [`breaks`] reports at most.
+const MAX_BREAKS: usize = 16;
+
 /// Where a cut at `at` falls in a JPEG, by a walk of the markers before it (segments
 /// skipped by their lengths, nothing decoded): what bytes continuing the file there must
 /// look like for a walk of the whole to go on.

@@ -287,6 +287,13 @@ fn prev_of(data: &[u8], sx: usize, eof: usize) -> Option<usize> {
     number_at(section, p + 5)
 }
 
+/// The recorded offset of the section before the cross-reference table at `sx` (its
+/// trailer's `/Prev`, looked for up to the trailer's `startxref`).
+pub(super) fn previous_section(data: &[u8], sx: usize) -> Option<usize> {
+    let end = sx + memmem::find(data.get(sx..)?, b"startxref")?;
+    prev_of(data, sx, end)
+}
+
 /// The in-use entries (object number, recorded offset) among the first `limit` entries of
 /// the cross-reference table at `sx`. None when the section is a stream or not laid out in
 /// 20-byte entries.
