@@ -132,9 +132,13 @@ def test_a_bad_manifest_line_submits_nothing(cenv, ostore, tmp_path) -> None:
 
 
 def test_a_higher_priority_job_goes_first(cenv, ostore, forged, tmp_path) -> None:
-    path, _ = forged
+    # The routine job must still have work queued when the urgent one is done: four copies
+    # of the forged image make 64 segments of work behind the cap of two tasks.
+    forged_bytes = Path(forged[0]).read_bytes()
+    path = tmp_path / "routine.dd"
+    path.write_bytes(forged_bytes * 4)
     small = tmp_path / "urgent.dd"
-    small.write_bytes(Path(path).read_bytes()[: 8 << 20])
+    small.write_bytes(forged_bytes[: 8 << 20])
     low = quarry(["submit", "--no-wait", "--case", "routine", str(path)], cenv)
     assert low.returncode == 0, low.stderr[-2000:]
     (low_id,) = job_ids(low.stdout)

@@ -8,6 +8,7 @@ from cluster.planning import plan_segments
 from workers.evidence import EvidenceError, ImageRef, MediaReader, RawImage
 from workers.images import check_images
 from workers.segments import LEAD, Segment, read_window_into
+from workers.split_raw import SplitRawImage
 
 
 def test_read_at_returns_the_planted_bytes(tmp_path):
@@ -58,19 +59,30 @@ def test_salvaging_reads_zeros_exactly_where_the_media_fails():
     assert [(b["offset"], b["length"]) for b in bad] == [(40960, 12288)]
 
 
-def test_windows_read_into_one_reused_buffer_hold_the_file_bytes(tmp_path):
-    path = tmp_path / "img.dd"
+@pytest.mark.parametrize("split", [False, True])
+def test_windows_hold_the_file_bytes_mapped_or_read_into_one_reused_buffer(tmp_path, split):
+    """A raw image's windows are views of the file mapped in memory (the buffer is never
+    touched); media that cannot be mapped (a split raw image) is read into the one buffer,
+    grown once and reused."""
     data = os.urandom(300_000)
-    path.write_bytes(data)
+    if split:
+        parts = [tmp_path / f"img.{i:03d}" for i in range(1, 4)]
+        for i, part in enumerate(parts):
+            part.write_bytes(data[i * 100_000 : (i + 1) * 100_000])
+        img: MediaReader = SplitRawImage([str(p) for p in parts])
+    else:
+        (tmp_path / "img.dd").write_bytes(data)
+        img = RawImage(tmp_path / "img.dd")
     buffer = bytearray()
-    with RawImage(path) as img:
+    with img:
         for seg in plan_segments(img.ref(), 0, 100_000, 10_000):
             view, lead = read_window_into(img, seg, buffer)
             start = seg.start - lead
             assert lead == min(LEAD, seg.start)
             assert bytes(view) == data[start : seg.start + seg.length + seg.overlap]
+            assert view.readonly is not split
             view.release()
-    assert len(buffer) == LEAD + 100_000 + 10_000  # grown once, then reused
+    assert len(buffer) == (LEAD + 100_000 + 10_000 if split else 0)
 
 
 def test_a_window_over_failing_media_is_salvaged_into_the_buffer():
