@@ -8,6 +8,7 @@ other, after a warm-up call on a few pictures (library loading, the CUDA context
 --repeat runs counts. Contenders:
 
 - reference: Pillow decodes, the `pdqhash` package hashes (Meta's PDQ C++), one picture at a time;
+- quarry rust core: the CPU nodes' path, `rust_core.pdq_hash` (decoding included), one at a time;
 - quarry tensor, cpu: workers.pdq_tensor.pdq_blobs on torch device "cpu" (libjpeg-turbo through
   torchvision, then the batched tensor code), with torch's intra-op threads;
 - quarry tensor, cuda: the same on the GPU (nvJPEG), only where torch sees one.
@@ -30,6 +31,7 @@ import pdqhash
 import torch
 from PIL import Image, ImageDraw
 
+import rust_core
 from bench.common import best_of
 from workers.pdq_tensor import Undecodable, pdq_blobs
 
@@ -66,6 +68,18 @@ def reference_pdq(blobs: list[bytes]) -> list[Answer]:
     return out
 
 
+def rust_pdq(blobs: list[bytes]) -> list[Answer]:
+    """Quarry's CPU path, the one a CPU node's step runs: the Rust core decodes and hashes,
+    one picture at a time on one core."""
+    out: list[Answer] = []
+    for blob in blobs:
+        try:
+            out.append(rust_core.pdq_hash(blob))
+        except rust_core.CoreError:
+            out.append(None)
+    return out
+
+
 def tensor_pdq(device: str) -> Contender:
     """Quarry's batched tensor path on `device`, decoding included."""
 
@@ -79,6 +93,7 @@ def contenders() -> list[tuple[str, Contender]]:
     """Reference first (the ratios are against it); one line per further contender."""
     found = [
         ("reference pdqhash (Pillow decode)", reference_pdq),
+        ("quarry rust core, cpu (1 thread)", rust_pdq),
         (f"quarry tensor, cpu ({torch.get_num_threads()} threads)", tensor_pdq("cpu")),
     ]
     if torch.cuda.is_available():
