@@ -35,6 +35,22 @@ def find_by_sha256(
     yield from catalog_for(store.config).rows(query)
 
 
+def row_with(
+    store: ObjectStore, sha256: str, column: str, within: tuple[str, ...] | None
+) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """A manifest row of this content in the cases `within` (None: every case) whose
+    `column` is set, else None, and a row of it in any case (to say what it is); no row at
+    all is ArtifactNotFound."""
+    seen: dict[str, Any] | None = None
+    for row in find_by_sha256(store, sha256, within=within):
+        if row.get(column):
+            return row, row
+        seen = seen or row
+    if seen is None:
+        raise ArtifactNotFound(f"no artifact with sha256 {sha256} in the cases searched")
+    return None, seen
+
+
 def iter_manifest(store: ObjectStore, case: str, job_id: str, columns: list[str]) -> Iterator[dict[str, Any]]:
     """A job's manifest rows (only `columns`), read batch by batch. The manifest does not
     store its case and job (its key names them): asked for, they are the arguments."""

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 import rust_core
-from cluster.catalog import ArtifactNotFound, find_by_sha256
+from cluster.catalog import row_with
 from cluster.query import Query
 from cluster.query_engine import Catalog
 from workers.artifacts import chunk_digests
@@ -36,13 +36,9 @@ def reference(store: ObjectStore, sha256: str, within: tuple[str, ...] | None = 
     """The similarity digests of an artifact of the cases `within` (None: any case): from a
     manifest row, else from its stored bytes."""
     sha256 = sha256.lower()
-    seen = False
-    for row in find_by_sha256(store, sha256, within=within):
-        if row.get("ssdeep"):
-            return Reference(sha256, row["ssdeep"], row.get("tlsh"))
-        seen = True
-    if not seen:
-        raise ArtifactNotFound(f"no artifact with sha256 {sha256} in the cases searched")
+    row, _ = row_with(store, sha256, "ssdeep", within)
+    if row is not None:
+        return Reference(sha256, row["ssdeep"], row.get("tlsh"))
     d = chunk_digests(store.iter_chunks(ARTIFACTS, artifact_key(sha256)))
     return Reference(sha256, d["ssdeep"], d["tlsh"])
 

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 import rust_core
-from cluster.catalog import ArtifactNotFound, find_by_sha256
+from cluster.catalog import row_with
 from cluster.query import HEX, Query, QueryError
 from cluster.query_engine import Catalog
 from workers.perceptual import MAX_PICTURE
@@ -83,14 +83,9 @@ def reference_of_file(path: Path) -> Reference:
 def reference_of_artifact(store: ObjectStore, sha256: str, cases: tuple[str, ...] | None) -> Reference:
     """The PDQ of a picture found in the cases searched (`cases` None: every case): its
     manifest row's, or its stored bytes' when no job that found it hashed pictures."""
-    rows = find_by_sha256(store, sha256, within=cases)
-    seen: dict[str, Any] | None = None
-    for row in rows:
-        if row.get("pdq"):
-            return Reference(row["pdq"], row["pdq_quality"], f"sha256 {sha256}", sha256)
-        seen = seen or row
-    if seen is None:
-        raise ArtifactNotFound(f"no artifact with sha256 {sha256} in the cases searched")
+    row, seen = row_with(store, sha256, "pdq", cases)
+    if row is not None:
+        return Reference(row["pdq"], row["pdq_quality"], f"sha256 {sha256}", sha256)
     if seen.get("perceptual_warning"):
         raise ValueError(f"artifact {sha256} has no PDQ hash: {seen['perceptual_warning']}")
     if seen["length"] > MAX_PICTURE:

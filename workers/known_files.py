@@ -16,16 +16,15 @@ and maps it; every worker process on the node shares the mapping through the pag
 from __future__ import annotations
 
 import functools
-import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import rust_core
 from workers.artifacts import ArtifactCounts
-from workers.node_cache import cached_copy, prune
-from workers.published import current_docs, meta_key
+from workers.node_cache import cache_root, cached_copy, prune
+from workers.published import current_docs, pin, pinned_docs
 from workers.steps import JobContext
 from workers.store import HASHSETS, ObjectStore, StoreConfig, shared_store
 
@@ -102,19 +101,22 @@ def current_sets(store: ObjectStore) -> list[SetInfo]:
 
 
 def pin_current(store: ObjectStore) -> tuple[tuple[str, str], ...]:
-    """(name, version) of every set in use now: what a job records at submit and uses
-    throughout, so an import finishing mid-job changes nothing for that job."""
-    return tuple(sorted((info.name, info.version) for info in current_sets(store)))
+    return pin(current_sets(store))
 
 
 def pinned_sets(store: ObjectStore, pinned: Sequence[tuple[str, str]]) -> list[SetInfo]:
-    """The metadata of the pinned versions (each version's meta.json is never rewritten)."""
-    return [SetInfo.from_dict(store.get_json(HASHSETS, meta_key(name, version))) for name, version in pinned]
+    return [SetInfo.from_dict(doc) for doc in pinned_docs(store, HASHSETS, pinned)]
 
 
 def cache_dir() -> Path:
-    """This node's copy of set files: $QUARRY_HASHSET_CACHE, else ~/.cache/quarry/hashsets."""
-    return Path(os.environ.get("QUARRY_HASHSET_CACHE") or Path.home() / ".cache" / "quarry" / "hashsets")
+    return cache_root("QUARRY_HASHSET_CACHE", "hashsets")
+
+
+def verdict(kinds: Iterable[str]) -> str | None:
+    """What `known` says of content matched by sets of these kinds: bad if any is
+    known-bad, else good if any matched, else None."""
+    kinds = set(kinds)
+    return "bad" if KNOWN_BAD in kinds else "good" if kinds else None
 
 
 @dataclass(frozen=True)
@@ -153,8 +155,7 @@ class KnownFiles:
     def verdict(self, names: Sequence[str]) -> str | None:
         """The manifest's `known`: bad if any matching set is known-bad, else good if any
         matched, else None."""
-        kinds = {self.kinds[n] for n in names}
-        return "bad" if KNOWN_BAD in kinds else "good" if kinds else None
+        return verdict(self.kinds[n] for n in names)
 
 
 class NodeSets:

@@ -20,7 +20,6 @@ so every worker process on the node shares one copy through the page cache. An i
 from __future__ import annotations
 
 import functools
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,9 +27,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from rust_core import PdqIndex
-from workers.known_files import KNOWN_BAD
-from workers.node_cache import cached_copy, prune
-from workers.published import current_docs, meta_key
+from workers.known_files import verdict
+from workers.node_cache import cache_root, cached_copy, prune
+from workers.published import current_docs, pin, pinned_docs
 from workers.store import BUCKETS, FAILURES, PDQSETS, ObjectStore, StoreConfig, StoreUnavailable, shared_store
 
 INDEX_FILE = "pdq.qpdq"
@@ -124,19 +123,15 @@ def current_sets(store: ObjectStore) -> list[PdqSetInfo]:
 
 
 def pin_current(store: ObjectStore) -> tuple[tuple[str, str], ...]:
-    """(name, version) of every set in use now: what a job records at submit and uses
-    throughout, so an import finishing mid-job changes nothing for that job."""
-    return tuple(sorted((info.name, info.version) for info in current_sets(store)))
+    return pin(current_sets(store))
 
 
 def pinned_sets(store: ObjectStore, pinned: Sequence[tuple[str, str]]) -> list[PdqSetInfo]:
-    """The metadata of the pinned versions (each version's meta.json is never rewritten)."""
-    return [PdqSetInfo.from_dict(store.get_json(PDQSETS, meta_key(name, version))) for name, version in pinned]
+    return [PdqSetInfo.from_dict(doc) for doc in pinned_docs(store, PDQSETS, pinned)]
 
 
 def cache_dir() -> Path:
-    """This node's copy of index files: $QUARRY_PDQSET_CACHE, else ~/.cache/quarry/pdqsets."""
-    return Path(os.environ.get("QUARRY_PDQSET_CACHE") or Path.home() / ".cache" / "quarry" / "pdqsets")
+    return cache_root("QUARRY_PDQSET_CACHE", "pdqsets")
 
 
 class ImageMatch(NamedTuple):
@@ -199,8 +194,7 @@ class KnownImages:
 
     def verdict(self, found: Sequence[ImageMatch]) -> str | None:
         """An image's `known`: bad if any known-bad set matched, else good if any matched."""
-        kinds = {m.kind for m in found}
-        return "bad" if KNOWN_BAD in kinds else "good" if kinds else None
+        return verdict(m.kind for m in found)
 
 
 class NodeImageSets:

@@ -57,3 +57,9 @@ def prune(cache: Path, keep: set[Path], suffix: str, stale_seconds: float = STAL
                     path.unlink()
             except FileNotFoundError:
                 pass
+
+
+def cache_root(variable: str, name: str) -> Path:
+    """This node's folder of cached copies of one kind of set file: $`variable`, else
+    ~/.cache/quarry/`name`."""
+    return Path(os.environ.get(variable) or Path.home() / ".cache" / "quarry" / name)

@@ -7,9 +7,15 @@ sets): the keys every such set uses, and reading the versions in use.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
 
 from workers.store import ObjectStore
+
+
+class Versioned(Protocol):
+    name: str
+    version: str
 
 
 def current_key(name: str) -> str:
@@ -30,3 +36,14 @@ def current_doc(store: ObjectStore, bucket: str, name: str) -> dict[str, Any] | 
 def current_docs(store: ObjectStore, bucket: str) -> list[dict[str, Any]]:
     """The meta.json of the version in use of every set in `bucket`, by name."""
     return [store.get_json(bucket, key) for key in store.list_keys(bucket, "", "/current.json")]
+
+
+def pin(sets: Iterable[Versioned]) -> tuple[tuple[str, str], ...]:
+    """(name, version) of the sets in use now: what a job records at submit and uses
+    throughout, so a version published mid-job changes nothing for that job."""
+    return tuple(sorted((s.name, s.version) for s in sets))
+
+
+def pinned_docs(store: ObjectStore, bucket: str, pinned: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+    """The meta.json of the pinned versions (a version's meta.json is never rewritten)."""
+    return [store.get_json(bucket, meta_key(name, version)) for name, version in pinned]

@@ -42,7 +42,7 @@ import pyarrow as pa
 import yara
 
 from workers.artifacts import store_stream
-from workers.published import current_docs, meta_key
+from workers.published import current_docs, meta_key, pin
 from workers.steps import JobContext
 from workers.store import RESULTS, RULES, ObjectStore, StoreConfig, shared_store
 
@@ -144,9 +144,7 @@ def current_rule_sets(store: ObjectStore) -> list[RuleSetInfo]:
 
 
 def pin_current(store: ObjectStore) -> tuple[tuple[str, str], ...]:
-    """(name, version) of every rule set in use now: what a job records at submit and uses
-    throughout, so an add finishing mid-job changes nothing for that job."""
-    return tuple(sorted((info.name, info.version) for info in current_rule_sets(store)))
+    return pin(current_rule_sets(store))
 
 
 def externals(path: str | None = None, filetype: str = "") -> dict[str, str]:

@@ -24,6 +24,7 @@
 
 use super::{be_u16, ran_out, Found, Probe};
 use memchr::memchr;
+use std::ops::ControlFlow;
 
 const SOI_LEN: usize = 2;
 /// Bits looked up at once when decoding a Huffman code.
@@ -435,49 +436,98 @@ fn quant_tables_fill(mut body: &[u8]) -> bool {
     true
 }
 
-/// Where a marker walk (segments skipped by their lengths, scan data to the marker after
-/// it; nothing decoded) sees a cut file break: where the walk cannot go on, and before
+/// What a marker walk meets, in file order: segments are skipped by their declared
+/// lengths, a scan's data runs to the marker after it, nothing is decoded.
+enum Met {
+    /// A segment with a length: its marker at `at`, its declared end.
+    Segment { at: usize, marker: u8, end: usize },
+    /// A scan's entropy-coded data from `from` to the next marker (None: the data ends
+    /// inside it).
+    ScanData { from: usize, to: Option<usize> },
+    /// EOI.
+    End,
+    /// Bytes at this position that continue no JPEG structure (or the data's end).
+    Stop(usize),
+}
+
+/// Walk the markers of `data` from after SOI, telling `visit` what is met until it says
+/// to stop or the walk cannot go on. The quick walk gap carving uses to tell where a cut
+/// falls and where a cut file breaks, without the full walk's decoding.
+fn walk_markers(data: &[u8], mut visit: impl FnMut(Met) -> ControlFlow<()>) {
+    let mut pos = SOI_LEN;
+    loop {
+        let (Some(&ff), Some(&m)) = (data.get(pos), data.get(pos + 1)) else {
+            let _ = visit(Met::Stop(pos.min(data.len())));
+            return;
+        };
+        let met = match m {
+            _ if ff != 0xFF => Met::Stop(pos),
+            0xFF => {
+                pos += 1;
+                continue;
+            }
+            0xD0..=0xD7 => {
+                pos += 2;
+                continue;
+            }
+            0xD9 => Met::End,
+            _ if has_length(m) => match be_u16(data, pos + 2).filter(|&l| l >= 2) {
+                Some(len) => Met::Segment {
+                    at: pos,
+                    marker: m,
+                    end: pos + 2 + len,
+                },
+                None => Met::Stop(pos),
+            },
+            _ => Met::Stop(pos),
+        };
+        let next = match met {
+            Met::Segment { end, marker, .. } => Some((end, marker == 0xDA)),
+            _ => None,
+        };
+        if visit(met).is_break() {
+            return;
+        }
+        let Some((end, scan)) = next else { return };
+        pos = end;
+        if scan {
+            let to = next_marker(data, pos).map(|(at, _)| at);
+            if visit(Met::ScanData { from: pos, to }).is_break() {
+                return;
+            }
+            let Some(to) = to else { return };
+            pos = to;
+        }
+    }
+}
+
+/// Where a marker walk sees a cut file break: where the walk cannot go on, and before
 /// that each marker with a length that ended a scan (a later scan's tables, or a chance
 /// pair of bytes after the cut). Empty when the walk reaches an end (EOI).
 pub(super) fn breaks(data: &[u8]) -> Vec<usize> {
     let mut out = Vec::new();
-    let mut pos = SOI_LEN;
-    while out.len() < MAX_BREAKS {
-        let (Some(&ff), Some(&m)) = (data.get(pos), data.get(pos + 1)) else {
-            out.push(pos.min(data.len()));
-            break;
-        };
-        if ff != 0xFF {
-            out.push(pos);
-            break;
-        }
-        match m {
-            0xFF => pos += 1,
-            0xD9 => return Vec::new(),
-            0xD0..=0xD7 => pos += 2,
-            _ if has_length(m) => {
-                let Some(len) = be_u16(data, pos + 2).filter(|&l| l >= 2) else {
-                    out.push(pos);
-                    break;
-                };
-                pos += 2 + len;
-                if m == 0xDA {
-                    let Some((end, _)) = next_marker(data, pos) else {
-                        out.push(data.len());
-                        break;
-                    };
-                    let code = end + 1 + data[end + 1..].iter().take_while(|&&b| b == 0xFF).count();
-                    if data.get(code).is_some_and(|&c| has_length(c)) {
-                        out.push(end);
-                    }
-                    pos = end;
+    let mut ended = false;
+    walk_markers(data, |met| {
+        match met {
+            Met::ScanData { to: Some(end), .. } => {
+                let code = end + 1 + data[end + 1..].iter().take_while(|&&b| b == 0xFF).count();
+                if data.get(code).is_some_and(|&c| has_length(c)) {
+                    out.push(end);
                 }
             }
-            _ => {
-                out.push(pos);
-                break;
-            }
+            Met::ScanData { to: None, .. } => out.push(data.len()),
+            Met::Stop(at) => out.push(at),
+            Met::End => ended = true,
+            Met::Segment { .. } => {}
         }
+        if ended || out.len() >= MAX_BREAKS {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    });
+    if ended {
+        out.clear();
     }
     out
 }
@@ -485,9 +535,8 @@ pub(super) fn breaks(data: &[u8]) -> Vec<usize> {
 /// Break points [`breaks`] reports at most.
 const MAX_BREAKS: usize = 16;
 
-/// Where a cut at `at` falls in a JPEG, by a walk of the markers before it (segments
-/// skipped by their lengths, nothing decoded): what bytes continuing the file there must
-/// look like for a walk of the whole to go on.
+/// Where a cut at `at` falls in a JPEG, by a marker walk of the bytes before it: what
+/// bytes continuing the file there must look like for a walk of the whole to go on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum CutIn {
     /// Inside a scan's entropy-coded data: see [`scan_data_may_continue`].
@@ -506,42 +555,23 @@ pub(super) fn cut_in(data: &[u8], at: usize) -> CutIn {
     if head.last() == Some(&0xFF) {
         return CutIn::Unknown;
     }
-    let mut pos = SOI_LEN;
-    while pos < at {
-        let (Some(&ff), Some(&m)) = (head.get(pos), head.get(pos + 1)) else {
-            return CutIn::Unknown;
-        };
-        if ff != 0xFF {
-            return CutIn::Unknown;
-        }
-        match m {
-            0xFF => pos += 1,
-            0xD0..=0xD7 => pos += 2,
-            _ if has_length(m) => {
-                let Some(len) = be_u16(head, pos + 2).filter(|&l| l >= 2) else {
-                    return CutIn::Unknown;
-                };
-                let end = pos + 2 + len;
-                if end > at {
-                    // A scan header is followed by scan data, not by a marker.
-                    return if m != 0xDA && at >= pos + 4 {
-                        CutIn::Segment { rest: end - at }
-                    } else {
-                        CutIn::Unknown
-                    };
-                }
-                pos = end;
-                if m == 0xDA {
-                    match next_marker(head, pos) {
-                        Some((marker, _)) => pos = marker,
-                        None => return CutIn::ScanData,
-                    }
-                }
+    let mut found = CutIn::Unknown;
+    walk_markers(head, |met| {
+        match met {
+            // Inside a segment's payload; a scan header is followed by scan data, not by
+            // a marker, so a cut inside one (or at its end) tells nothing.
+            Met::Segment { at: pos, marker, end } if end > at && marker != 0xDA && at >= pos + 4 => {
+                found = CutIn::Segment { rest: end - at };
             }
-            _ => return CutIn::Unknown,
+            Met::Segment { marker, end, .. } if end > at || (marker == 0xDA && end == at) => {}
+            Met::Segment { .. } => return ControlFlow::Continue(()),
+            Met::ScanData { from, to: None } if from < at => found = CutIn::ScanData,
+            Met::ScanData { to: Some(_), .. } => return ControlFlow::Continue(()),
+            _ => {}
         }
-    }
-    CutIn::Unknown
+        ControlFlow::Break(())
+    });
+    found
 }
 
 /// Could `cont` go on from inside a scan's entropy-coded data? False only when, before
