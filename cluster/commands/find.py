@@ -32,18 +32,20 @@ def _known(row: dict[str, Any]) -> str:
     return f"  known-{row['known']} ({', '.join(row['known_sets'] or [])})"
 
 
+def record_query(store: ObjectStore, action: str, query: Query, **details: Any) -> None:
+    """The audit log's entry for a query, before it runs: its case when it names one, and
+    every case it reaches."""
+    case = query.cases[0] if query.cases and len(query.cases) == 1 else None
+    cases = list(query.cases) if query.cases is not None else "all"
+    custody.record(store, action, case=case, cases=cases, **details)
+
+
 def run_similar(store: ObjectStore, args: argparse.Namespace) -> int:
     from cluster.query_engine import catalog_for
     from cluster.similar import find_similar
 
     query = parse_ranked_query(query_params(args), "similar artifacts")
-    custody.record(
-        store,
-        "artifact.similar",
-        case=query.cases[0] if query.cases and len(query.cases) == 1 else None,
-        target=args.similar_to.lower(),
-        cases=list(query.cases) if query.cases is not None else "all",
-    )
+    record_query(store, "artifact.similar", query, target=args.similar_to.lower())
     ref, rows = find_similar(catalog_for(store.config), store, query, args.similar_to, args.min_ssdeep, args.max_tlsh)
     return print_similar(ref.sha256, ref.ssdeep, ref.tlsh, rows, "json" if args.json else args.format)
 
@@ -125,14 +127,7 @@ def run_similar_image(store: ObjectStore, args: argparse.Namespace) -> int:
     query = parse_ranked_query(query_params(args), "similar pictures")
     distance = parse_distance(str(args.distance))
     reference = picture_reference(store, args)
-    custody.record(
-        store,
-        "artifact.similar_image",
-        case=query.cases[0] if query.cases and len(query.cases) == 1 else None,
-        target=reference.sha256 or reference.pdq,
-        cases=list(query.cases) if query.cases is not None else "all",
-        distance=distance,
-    )
+    record_query(store, "artifact.similar_image", query, target=reference.sha256 or reference.pdq, distance=distance)
     rows = similar_pictures(catalog_for(store.config), query, reference, distance, query.limit)
     about = {"source": reference.source, "pdq": reference.pdq, "quality": reference.quality, "distance": distance}
     return print_similar_pictures(about, rows, "json" if args.json else args.format)
@@ -223,12 +218,11 @@ def run(args: argparse.Namespace) -> int:
         if query.over_features
         else "artifact.query"
     )
-    custody.record(
+    record_query(
         ObjectStore(settings.store),
         action,
-        case=query.cases[0] if query.cases and len(query.cases) == 1 else None,
+        query,
         reason=args.reason if args.reveal else None,
-        cases=list(query.cases) if query.cases is not None else "all",
         export=query.limit == 0,
     )
 
